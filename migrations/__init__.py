@@ -1,0 +1,1 @@
+"""Alembic migrations for the modelmix schema (each revision writes its own DDL)."""

@@ -1,0 +1,5 @@
+"""``python -m modelmix`` runs the CLI."""
+
+from modelmix.cli import entrypoint
+
+entrypoint()

@@ -1,0 +1,1 @@
+"""Database layer: schema models, engines, the embedded PostgreSQL, migrations and partitions."""
