@@ -1,7 +1,7 @@
 """The ``modelmix`` command line: one sub-command per module, dispatched from here.
 
 Exit codes: 0 success, 1 the command failed (message on stderr), 2 bad usage or a bad setting.
-Every sub-command module exposes ``register(subparsers)`` which adds its parser and sets
+Every ``modelmix/cli/*_cmd.py`` module is discovered and exposes ``register(subparsers)`` which adds its parser and sets
 ``handler(args, settings) -> int``.
 """
 
@@ -10,15 +10,19 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import pkgutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from modelmix.settings import Settings, SettingsError
 
-COMMAND_MODULES = (
-    "modelmix.cli.run_cmd",
-    "modelmix.cli.db_cmd",
-)
+
+def command_modules() -> list[str]:
+    """Every ``modelmix/cli/*_cmd.py`` module, in name order."""
+    package_dir = Path(__file__).parent
+    return sorted(f"modelmix.cli.{info.name}" for info in pkgutil.iter_modules([str(package_dir)])
+                  if info.name.endswith("_cmd"))
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -33,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Model mix as a production metric: collector, dashboard, reports.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in command_modules():
         importlib.import_module(name).register(sub)
     return parser
 

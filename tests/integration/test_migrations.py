@@ -12,7 +12,12 @@ from sqlalchemy import inspect, text
 from modelmix.db import migrate
 from modelmix.db.engine import make_engine
 from modelmix.db.models import Base
-from modelmix.db.partitions import PARTITIONED_TABLES, drop_partitions_before, ensure_upcoming, list_partitions
+from modelmix.db.partitions import (
+    PARTITIONED_TABLES,
+    drop_partitions_before,
+    ensure_upcoming,
+    list_partitions,
+)
 
 
 def _revisions() -> list[str]:
