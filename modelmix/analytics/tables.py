@@ -1,0 +1,13 @@
+"""SQLAlchemy Core handles on the tables analytics reads (the schema itself lives in modelmix.db.models)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Table
+
+from modelmix.db.models import CallRollupRow, LlmCallRow, ModelPriceRow, ModelTierRow, TaskRunRow
+
+llm_calls: Table = LlmCallRow.__table__  # type: ignore[assignment]
+task_runs: Table = TaskRunRow.__table__  # type: ignore[assignment]
+rollups: Table = CallRollupRow.__table__  # type: ignore[assignment]
+model_prices: Table = ModelPriceRow.__table__  # type: ignore[assignment]
+model_tiers: Table = ModelTierRow.__table__  # type: ignore[assignment]
