@@ -1,0 +1,182 @@
+"""The SQL that writes calls, span skeletons and trace activity: binary COPY, then one idempotent insert.
+
+Rows are copied (binary COPY) into session-local TEMP staging tables, then a single statement moves
+them into the partitioned ``llm_calls`` / ``span_skeletons`` tables with ``ON CONFLICT DO NOTHING``
+(the key is ``(trace_id, span_id, start_time)``, so a resent span is stored once) and upserts
+``trace_activity`` for every trace that received a new row, clearing ``assembled_at`` so the
+assembler looks at that trace again. The caller owns the transaction and must have created the
+weekly partitions the rows fall into.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import set_json_dumps
+
+from modelmix.records import LlmCall, SpanSkeleton
+
+CALLS_TABLE = "llm_calls"
+SKELETONS_TABLE = "span_skeletons"
+CALLS_STAGE = "modelmix_stage_calls"
+SKELETONS_STAGE = "modelmix_stage_skeletons"
+
+# (column, PostgreSQL type used by the binary COPY), in the order ``call_row`` produces values.
+CALL_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("trace_id", "bytea"), ("span_id", "bytea"), ("start_time", "timestamptz"),
+    ("parent_span_id", "bytea"), ("end_time", "timestamptz"), ("duration_ms", "float8"),
+    ("service", "text"), ("environment", "text"), ("call_kind", "text"), ("operation", "text"),
+    ("provider", "text"), ("request_model", "text"), ("response_model", "text"), ("model", "text"),
+    ("canonical_model", "text"), ("input_tokens", "int8"), ("cache_read_tokens", "int8"),
+    ("cache_write_tokens", "int8"), ("output_tokens", "int8"), ("reasoning_tokens", "int8"),
+    ("cost_usd", "numeric"), ("price_id", "int8"), ("price_source", "text"),
+    ("reported_cost_usd", "numeric"), ("status", "text"), ("error_type", "text"),
+    ("finish_reason", "text"), ("streamed", "bool"), ("response_id", "text"), ("task", "text"),
+    ("task_source", "text"), ("session_id", "text"), ("user_id", "text"), ("agent_name", "text"),
+    ("escalated_from", "text"), ("verification", "text"), ("scope_name", "text"),
+    ("span_name", "text"), ("attributes", "jsonb"),
+)
+
+SKELETON_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("trace_id", "bytea"), ("span_id", "bytea"), ("start_time", "timestamptz"),
+    ("parent_span_id", "bytea"), ("end_time", "timestamptz"), ("name", "text"), ("service", "text"),
+    ("environment", "text"), ("kind", "int4"), ("status", "text"), ("task", "text"),
+    ("workflow_name", "text"), ("trace_name", "text"), ("agent_name", "text"),
+    ("escalated_from", "text"), ("verification", "text"), ("span_kind_hint", "text"),
+)
+
+# Marks a task the collector read from the call's own attributes; the assembler resolves the rest.
+TASK_SOURCE_SPAN = "span"
+
+
+@dataclass(frozen=True)
+class WriteCounts:
+    """Rows that were new (not already stored) after one write."""
+
+    calls: int
+    skeletons: int
+    traces: int
+
+
+def call_row(call: LlmCall) -> tuple[Any, ...]:
+    """The COPY row of one call, in ``CALL_COLUMNS`` order."""
+    end = call.end_time
+    return (
+        call.trace_id, call.span_id, call.start_time, call.parent_span_id, end,
+        (end - call.start_time).total_seconds() * 1000.0 if end is not None else None,
+        call.service, call.environment, call.call_kind, call.operation, call.provider,
+        call.request_model, call.response_model, call.response_model or call.request_model,
+        call.canonical_model, call.input_tokens, call.cache_read_tokens, call.cache_write_tokens,
+        call.output_tokens, call.reasoning_tokens, call.cost_usd, call.price_id, call.price_source,
+        call.reported_cost_usd, call.status, call.error_type, call.finish_reason, call.streamed,
+        call.response_id, call.task, TASK_SOURCE_SPAN if call.task else None, call.session_id,
+        call.user_id, call.agent_name, call.escalated_from, call.verification, call.scope_name,
+        call.span_name, call.attributes or None,
+    )
+
+
+def skeleton_row(skeleton: SpanSkeleton) -> tuple[Any, ...]:
+    """The COPY row of one span skeleton, in ``SKELETON_COLUMNS`` order."""
+    s = skeleton
+    return (
+        s.trace_id, s.span_id, s.start_time, s.parent_span_id, s.end_time, s.name, s.service,
+        s.environment, s.kind, s.status, s.task, s.workflow_name, s.trace_name, s.agent_name,
+        s.escalated_from, s.verification, s.span_kind_hint,
+    )
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).hex()
+    return str(value)
+
+
+def _dumps(obj: object) -> str:
+    return json.dumps(obj, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def _names(columns: Sequence[tuple[str, str]]) -> sql.Composable:
+    return sql.SQL(", ").join(sql.Identifier(name) for name, _ in columns)
+
+
+def prepare_session(conn: psycopg.Connection[Any]) -> None:
+    """Create this session's staging tables (emptied at every commit) and its JSON encoder."""
+    set_json_dumps(_dumps, conn)
+    for stage, table in ((CALLS_STAGE, CALLS_TABLE), (SKELETONS_STAGE, SKELETONS_TABLE)):
+        conn.execute(
+            sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+            .format(sql.Identifier(stage), sql.Identifier(table))
+        )
+    conn.commit()
+
+
+def _copy(cur: psycopg.Cursor[Any], stage: str, columns: Sequence[tuple[str, str]],
+          rows: Sequence[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+        sql.Identifier(stage), _names(columns)
+    )
+    with cur.copy(statement) as copy:
+        copy.set_types([pg_type for _, pg_type in columns])
+        write_row = copy.write_row
+        for row in rows:
+            write_row(row)
+
+
+_MOVE = sql.SQL(
+    """
+    WITH new_calls AS (
+        INSERT INTO {calls} ({call_cols}) SELECT {call_cols} FROM pg_temp.{calls_stage}
+        ON CONFLICT DO NOTHING RETURNING trace_id, start_time
+    ), new_skeletons AS (
+        INSERT INTO {skeletons} ({skeleton_cols}) SELECT {skeleton_cols} FROM pg_temp.{skeletons_stage}
+        ON CONFLICT DO NOTHING RETURNING trace_id, start_time
+    ), touched AS (
+        SELECT trace_id, min(start_time) AS first_start_time
+        FROM (SELECT * FROM new_calls UNION ALL SELECT * FROM new_skeletons) AS fresh
+        GROUP BY trace_id
+    ), activity AS (
+        INSERT INTO trace_activity (trace_id, first_start_time, last_seen_at, assembled_at)
+        SELECT trace_id, first_start_time, now(), NULL FROM touched ORDER BY trace_id
+        ON CONFLICT (trace_id) DO UPDATE SET
+            first_start_time = LEAST(trace_activity.first_start_time, EXCLUDED.first_start_time),
+            last_seen_at = EXCLUDED.last_seen_at,
+            assembled_at = NULL
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM new_calls), (SELECT count(*) FROM new_skeletons),
+           (SELECT count(*) FROM activity)
+    """
+).format(
+    calls=sql.Identifier(CALLS_TABLE), skeletons=sql.Identifier(SKELETONS_TABLE),
+    calls_stage=sql.Identifier(CALLS_STAGE), skeletons_stage=sql.Identifier(SKELETONS_STAGE),
+    call_cols=_names(CALL_COLUMNS), skeleton_cols=_names(SKELETON_COLUMNS),
+)
+
+_CLEAR = tuple(sql.SQL("DELETE FROM pg_temp.{}").format(sql.Identifier(stage))
+               for stage in (CALLS_STAGE, SKELETONS_STAGE))
+
+
+def write_rows(conn: psycopg.Connection[Any], call_rows: Sequence[tuple[Any, ...]],
+               skeleton_rows: Sequence[tuple[Any, ...]], *, clear_staging: bool = False) -> WriteCounts:
+    """Stage the rows and move the new ones into the stored tables, inside the caller's transaction.
+
+    ``clear_staging`` empties the staging tables afterwards, for callers that write several times in
+    one transaction (the row-by-row fallback); otherwise the commit empties them.
+    """
+    with conn.cursor() as cur:
+        _copy(cur, CALLS_STAGE, CALL_COLUMNS, call_rows)
+        _copy(cur, SKELETONS_STAGE, SKELETON_COLUMNS, skeleton_rows)
+        cur.execute(_MOVE)
+        counts = cur.fetchone()
+        if clear_staging:
+            for statement in _CLEAR:
+                cur.execute(statement)
+    assert counts is not None
+    return WriteCounts(calls=int(counts[0]), skeletons=int(counts[1]), traces=int(counts[2]))
