@@ -5,7 +5,7 @@ blended 3 parts input to 1 part output, USD per million tokens):
 
 * **small** — below $2.50 (gpt-4o-mini $0.26, claude-haiku-4-5 $2.00, gemini-2.5-flash $0.85)
 * **mid** — $2.50 up to $6.00 (gpt-4o $4.38, gpt-4.1 $3.50, gemini-2.5-pro $3.44)
-* **frontier** — $6.00 and above (claude-sonnet-4-5 $6.00, claude-opus-4-5 $8.75, o1 $26.25)
+* **frontier** — $6.00 and above (claude-sonnet-4-5 $6.00, claude-opus-4-5 $10.00, o1 $26.25)
 
 A model without a known price has no default tier (``None``). The cheaper sibling comes from the
 family map below, else from a family rule (opus → sonnet → haiku, gemini pro → flash → flash-lite,
@@ -52,6 +52,8 @@ DEFAULT_SIBLINGS: dict[str, str] = {
     "claude-opus-4-5": "claude-sonnet-4-5",
     "claude-sonnet-4-0": "claude-haiku-4-5",
     "claude-sonnet-4-5": "claude-haiku-4-5",
+    "claude-sonnet-4-6": "claude-haiku-4-5",
+    "claude-opus-4-6": "claude-sonnet-4-6",
     "claude-3-7-sonnet-latest": "claude-3-5-haiku-latest",
     "claude-3-5-sonnet": "claude-3-5-haiku-latest",
     "claude-3-opus-latest": "claude-3-5-sonnet",
@@ -102,9 +104,14 @@ class TierMap:
         overrides: dict[str, tuple[str | None, str | None]] = {}
         if engine is not None:
             with engine.connect() as conn:
-                for row in conn.execute(select(ModelTierRow)).scalars():
+                for row in conn.execute(select(ModelTierRow.__table__)):
                     overrides[row.canonical_model] = (row.tier, row.cheaper_sibling)
         return cls(overrides, pricebook)
+
+    @property
+    def overridden(self) -> list[str]:
+        """Models with an operator override, sorted."""
+        return sorted(self._overrides)
 
     def tier(self, canonical_model: str | None) -> str | None:
         return self.info(canonical_model).tier if canonical_model else None

@@ -81,11 +81,12 @@ class PriceBook:
 
     def cost(self, rate: Rate, *, input_tokens: int | None, cache_read_tokens: int | None,
              cache_write_tokens: int | None, output_tokens: int | None,
-             reasoning_tokens: int | None) -> Decimal | None:
-        """Cost of one call at ``rate``; ``None`` when token counts leave it unknown."""
+             reasoning_tokens: int | None, prompt_tokens: int | None = None) -> Decimal | None:
+        """Cost of one call at ``rate``; ``None`` when token counts leave it unknown.
+        ``prompt_tokens`` (default: ``input_tokens``) decides size thresholds, see ``cost_of``."""
         return cost_of(rate, input_tokens=input_tokens, cache_read_tokens=cache_read_tokens,
                        cache_write_tokens=cache_write_tokens, output_tokens=output_tokens,
-                       reasoning_tokens=reasoning_tokens)
+                       reasoning_tokens=reasoning_tokens, prompt_tokens=prompt_tokens)
 
     def price(self, call: LlmCall) -> LlmCall:
         """The call with canonical model, cost and the reference to the price that produced it."""

@@ -142,7 +142,7 @@ def delete_price_override(engine: Engine, override_id: int) -> bool:
 
 def read_overrides(conn: Connection) -> list[PriceOverride]:
     """Every stored override, oldest id first."""
-    rows = conn.execute(select(ModelPriceRow).order_by(ModelPriceRow.id)).scalars()
+    rows = conn.execute(select(ModelPriceRow.__table__).order_by(ModelPriceRow.id))
     return [
         PriceOverride(
             id=row.id,

@@ -87,8 +87,13 @@ def cost_of(
     cache_write_tokens: int | None,
     output_tokens: int | None,
     reasoning_tokens: int | None,
+    prompt_tokens: int | None = None,
 ) -> Decimal | None:
     """Cost of one call in USD, or ``None`` when it cannot be known.
+
+    Size thresholds are judged on ``prompt_tokens`` when given, else on ``input_tokens``; pass it
+    when the counts are a sum over several calls of one size band, so the sum does not cross a
+    threshold that no single call crossed.
 
     Rule for unknown (``None``) counts: input and output must be known, else the cost is unknown.
     With input known, an unknown cache-read or cache-write count is taken as no cache traffic
@@ -107,7 +112,7 @@ def cost_of(
     visible_output = output_tokens - reasoning
     if uncached < 0 or visible_output < 0:
         return None
-    prompt = input_tokens
+    prompt = input_tokens if prompt_tokens is None else prompt_tokens
     input_price = rate.input.at(prompt)
     output_price = rate.output.at(prompt)
     total = uncached * input_price + visible_output * output_price
