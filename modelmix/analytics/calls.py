@@ -6,10 +6,16 @@ by the window (``start_time`` index) and by a row limit.
 
 from __future__ import annotations
 
-import pandas as pd
-from sqlalchemy import Engine
+from decimal import Decimal
+from typing import Any
 
-from modelmix.analytics.filters import Filters
+import pandas as pd
+from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
+
+from modelmix.analytics.convert import frame, money_float
+from modelmix.analytics.facts import raw_conditions
+from modelmix.analytics.filters import FilterError, Filters
+from modelmix.analytics.tables import llm_calls
 
 CALL_COLUMNS = [
     "trace_id", "span_id", "start_time", "duration_ms", "service", "environment", "task", "call_kind",
@@ -20,6 +26,60 @@ CALL_COLUMNS = [
 ]
 MAX_PAGE = 10_000
 MAX_CSV_ROWS = 1_000_000
+
+
+STATUSES = ("ok", "error")
+
+
+def _call_conditions(filters: Filters, model: str | None, status: str | None, text_filter: str | None,
+                     first_attempts_only: bool) -> list[ColumnElement[bool]]:
+    c = llm_calls.c
+    conds = raw_conditions(filters, None)
+    if model:
+        conds.append(or_(c.canonical_model == model, c.request_model == model, c.response_model == model))
+    if status is not None:
+        if status not in STATUSES:
+            raise FilterError(f"status must be one of {STATUSES}, got {status!r}")
+        conds.append(c.status == status)
+    if text_filter:
+        needle = str(text_filter)
+        conds.append(or_(*(column.icontains(needle, autoescape=True) for column in (
+            c.canonical_model, c.request_model, c.response_model, c.span_name, c.task, c.error_type))))
+    if first_attempts_only:
+        conds.append(c.escalation.is_(None))
+    return conds
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    for row in rows:
+        for name in ("trace_id", "span_id"):
+            if isinstance(row.get(name), (bytes, memoryview)):
+                row[name] = bytes(row[name]).hex()
+        for name in ("cost_usd", "reported_cost_usd", "difference_usd"):
+            if name in row:
+                row[name] = money_float(row[name])
+    return frame(rows, columns)
+
+
+def select_calls(engine: Engine, filters: Filters, *, model: str | None = None, status: str | None = None,
+                 text_filter: str | None = None, first_attempts_only: bool = False, limit: int = 100,
+                 offset: int = 0, cap: int = MAX_PAGE) -> pd.DataFrame:
+    """Calls newest first with ``CALL_COLUMNS`` (ids as hex, money as float)."""
+    if not 1 <= int(limit) <= cap:
+        raise FilterError(f"limit must be between 1 and {cap}, got {limit!r}")
+    if int(offset) < 0:
+        raise FilterError(f"offset must not be negative, got {offset!r}")
+    c = llm_calls.c
+    stmt = (
+        select(*[c[name] for name in CALL_COLUMNS])
+        .where(and_(*_call_conditions(filters, model, status, text_filter, first_attempts_only)))
+        .order_by(c.start_time.desc(), c.trace_id, c.span_id)
+        .limit(int(limit))
+        .offset(int(offset))
+    )
+    with engine.connect() as conn:
+        rows = [dict(row._mapping) for row in conn.execute(stmt)]
+    return _frame(rows, CALL_COLUMNS)
 
 
 def calls_page(
@@ -33,20 +93,50 @@ def calls_page(
     offset: int = 0,
 ) -> pd.DataFrame:
     """Calls newest first, columns ``CALL_COLUMNS``. ``model`` matches the canonical, request or
-    response model exactly; ``text_filter`` is a case-insensitive substring of model names, span
-    name, task or error type (matched literally: ``%`` and ``_`` are not wildcards)."""
-    raise NotImplementedError
+    response model exactly; ``status`` is ok|error; ``text_filter`` is a case-insensitive substring
+    of model names, span name, task or error type (matched literally: ``%`` and ``_`` are not
+    wildcards). At most ``MAX_PAGE`` rows per page."""
+    return select_calls(engine, filters, model=model, status=status, text_filter=text_filter,
+                        limit=limit, offset=offset)
 
 
 def calls_csv(engine: Engine, filters: Filters, *, model: str | None = None, status: str | None = None,
               text_filter: str | None = None, max_rows: int = MAX_CSV_ROWS) -> str:
     """The same selection as ``calls_page`` as CSV text (header + up to ``max_rows`` rows)."""
-    raise NotImplementedError
+    page = select_calls(engine, filters, model=model, status=status, text_filter=text_filter,
+                        limit=max_rows, cap=MAX_CSV_ROWS)
+    return str(page.to_csv(index=False))
+
+
+DISAGREEMENT_COLUMNS = [
+    "trace_id", "span_id", "start_time", "service", "task", "provider", "canonical_model", "response_model",
+    "input_tokens", "output_tokens", "cost_usd", "reported_cost_usd", "price_source", "difference_usd",
+    "relative_difference",
+]
 
 
 def price_disagreements(engine: Engine, filters: Filters, threshold: float = 0.05,
                         limit: int = 500) -> pd.DataFrame:
-    """Calls whose reported cost differs from the computed cost by more than ``threshold`` (relative).
+    """Calls whose reported cost differs from the computed cost by more than ``threshold`` of the
+    computed cost (any difference when the computed cost is 0), largest difference first.
 
-    Columns: ``CALL_COLUMNS`` subset plus ``difference_usd`` and ``relative_difference``."""
-    raise NotImplementedError
+    Columns: ``DISAGREEMENT_COLUMNS``; ``relative_difference`` is (reported − computed) / computed."""
+    if not 0 <= float(threshold) < 1_000:
+        raise FilterError(f"threshold must be a non-negative fraction, got {threshold!r}")
+    if not 1 <= int(limit) <= MAX_PAGE:
+        raise FilterError(f"limit must be between 1 and {MAX_PAGE}, got {limit!r}")
+    c = llm_calls.c
+    difference = c.reported_cost_usd - c.cost_usd
+    stmt = (
+        select(*[c[name] for name in DISAGREEMENT_COLUMNS[:-2]], difference.label("difference_usd"))
+        .where(and_(*raw_conditions(filters, None), c.reported_cost_usd.is_not(None), c.cost_usd.is_not(None),
+                    func.abs(difference) > c.cost_usd * Decimal(str(float(threshold)))))
+        .order_by(func.abs(difference).desc(), c.start_time)
+        .limit(int(limit))
+    )
+    with engine.connect() as conn:
+        rows = [dict(row._mapping) for row in conn.execute(stmt)]
+    for row in rows:
+        row["relative_difference"] = (
+            float(row["difference_usd"] / row["cost_usd"]) if row["cost_usd"] else float("inf"))
+    return _frame(rows, DISAGREEMENT_COLUMNS)

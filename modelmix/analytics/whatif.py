@@ -15,8 +15,11 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy import Engine
 
+from modelmix.analytics.convert import frame, ratio
 from modelmix.analytics.filters import FilterError, Filters
+from modelmix.analytics.mix import model_totals
 from modelmix.analytics.protocols import PriceLookup
+from modelmix.analytics.reprice import Move, reprice
 
 
 @dataclass(frozen=True)
@@ -50,11 +53,65 @@ class WhatIfResult:
     moved_calls: int
     unpriceable_calls: int  # moved calls the new model cannot price; kept at their actual cost
     unpriced_calls: int  # calls with no actual cost at all (left out of both sides)
-    actual_mix: pd.DataFrame  # model, calls, cost_usd, share_calls, share_cost
-    projected_mix: pd.DataFrame  # same columns under the policy
-    by_rule: pd.DataFrame  # task, from_model, to_model, moved_calls, actual_cost_usd, projected_cost_usd
+    actual_mix: pd.DataFrame  # MIX_COLUMNS, priced calls only
+    projected_mix: pd.DataFrame  # MIX_COLUMNS under the policy
+    by_rule: pd.DataFrame  # RULE_COLUMNS
+
+
+MIX_COLUMNS = ["model", "calls", "cost_usd", "share_calls", "share_cost"]
+RULE_COLUMNS = ["task", "from_model", "to_model", "escalation_rate", "moved_calls", "unpriceable_calls",
+                "actual_cost_usd", "projected_cost_usd"]
+
+
+def _mix_frame(calls: dict[str, int], cost: dict[str, Decimal]) -> pd.DataFrame:
+    total_calls = sum(calls.values())
+    total_cost = sum(cost.values(), Decimal(0))
+    rows = [{"model": m, "calls": n, "cost_usd": float(cost.get(m, Decimal(0))),
+             "share_calls": ratio(n, total_calls), "share_cost": ratio(cost.get(m, Decimal(0)), total_cost)}
+            for m, n in calls.items() if n or cost.get(m)]
+    rows.sort(key=lambda r: (-r["cost_usd"], -r["calls"], r["model"]))
+    return frame(rows, MIX_COLUMNS)
 
 
 def what_if(engine: Engine, filters: Filters, policy: RoutingPolicy, pricebook: PriceLookup) -> WhatIfResult:
-    """Re-price the window under ``policy``."""
-    raise NotImplementedError
+    """Re-price the window under ``policy``: moved calls at their new model's price, plus the
+    assumed escalations at their current cost; every other call unchanged."""
+    moves = [Move(r.task, r.from_model, r.to_model) for r in policy.rules]
+    models = model_totals(engine, filters)
+    with engine.connect() as conn:
+        repriced = reprice(conn, filters, moves, pricebook)
+    actual_calls = {m.model: 0 for m in models}
+    actual_cost = {m.model: Decimal(0) for m in models}
+    for m in models:
+        actual_calls[m.model] += m.calls - m.unpriced_calls
+        actual_cost[m.model] += m.cost_usd or Decimal(0)
+    projected_calls, projected_cost = dict(actual_calls), dict(actual_cost)
+    rule_rows = []
+    moved_total, unpriceable_total, delta = 0, 0, Decimal(0)
+    for rule, result in zip(policy.rules, repriced, strict=True):
+        moved = result.calls - result.unpriceable_calls
+        moved_actual = result.actual_cost_usd - result.unpriceable_cost_usd
+        at_target = result.at_target_usd - result.unpriceable_cost_usd
+        retries = Decimal(str(rule.escalation_rate)) * moved_actual
+        projected_rule = at_target + retries + result.unpriceable_cost_usd
+        delta += projected_rule - result.actual_cost_usd
+        moved_total += moved
+        unpriceable_total += result.unpriceable_calls
+        projected_calls[rule.from_model] = projected_calls.get(rule.from_model, 0) - moved
+        projected_cost[rule.from_model] = projected_cost.get(rule.from_model, Decimal(0)) - moved_actual + retries
+        projected_calls[rule.to_model] = projected_calls.get(rule.to_model, 0) + moved
+        projected_cost[rule.to_model] = projected_cost.get(rule.to_model, Decimal(0)) + at_target
+        rule_rows.append({"task": rule.task, "from_model": rule.from_model, "to_model": rule.to_model,
+                          "escalation_rate": float(rule.escalation_rate), "moved_calls": moved,
+                          "unpriceable_calls": result.unpriceable_calls,
+                          "actual_cost_usd": float(result.actual_cost_usd),
+                          "projected_cost_usd": float(projected_rule)})
+    actual_total = sum(actual_cost.values(), Decimal(0))
+    projected_total = actual_total + delta
+    return WhatIfResult(
+        actual_cost_usd=actual_total, projected_cost_usd=projected_total,
+        savings_usd=actual_total - projected_total, moved_calls=moved_total,
+        unpriceable_calls=unpriceable_total, unpriced_calls=sum(m.unpriced_calls for m in models),
+        actual_mix=_mix_frame(actual_calls, actual_cost), projected_mix=_mix_frame(projected_calls, projected_cost),
+        by_rule=frame(rule_rows, RULE_COLUMNS),
+    )

@@ -1,0 +1,134 @@
+"""What the downgrade-candidate rule looks at: per (task, model) call features and per-task run evidence.
+
+``group_features`` reads first-attempt LLM calls (not escalation retries) of the window from
+``llm_calls`` — bounded to the most recent ``FEATURE_ROW_CAP`` calls — and describes each
+(task, canonical model) group: size percentiles, tool use, finish reasons. ``run_evidence`` reads
+``task_runs``: for each (task, first model), how many runs started on that model and how many of
+them failed (escalated, errored, or failed verification).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, func, or_, select
+
+from modelmix.analytics.facts import raw_conditions, raw_dimension
+from modelmix.analytics.filters import Filters
+from modelmix.analytics.runs import run_conditions
+from modelmix.analytics.tables import llm_calls, task_runs
+
+FEATURE_ROW_CAP = 500_000
+TOOL_FINISH = ("tool_calls", "tool_use", "function_call")
+NORMAL_FINISH = ("stop", "end_turn", "stop_sequence", "complete", "completed", "eos", "finish")
+SIMPLE_MAX_INPUT_P90 = 1_000  # "short input": 90th percentile of input tokens
+SIMPLE_MAX_OUTPUT_P90 = 250  # "short output": 90th percentile of output tokens
+SIMPLE_MAX_TOOL_SHARE = 0.0  # "no tool use"
+SIMPLE_MIN_NORMAL_FINISH = 0.95  # "normal finish": share among calls that report a finish reason
+
+
+@dataclass(frozen=True)
+class GroupFeatures:
+    task: str
+    model: str
+    provider: str  # the provider serving most of the group's calls
+    calls: int
+    errors: int
+    mean_input_tokens: float | None
+    mean_output_tokens: float | None
+    p90_input_tokens: float | None
+    p90_output_tokens: float | None
+    tool_calls: int  # calls that finished by calling a tool
+    finish_known: int  # calls reporting a finish reason
+    normal_finish: int  # of those, calls that finished normally
+
+    @property
+    def tool_share(self) -> float:
+        return self.tool_calls / self.calls if self.calls else 0.0
+
+    @property
+    def normal_finish_share(self) -> float | None:
+        return self.normal_finish / self.finish_known if self.finish_known else None
+
+    def is_simple(self) -> bool:
+        """Short input and output, no tool use, normal finish (see docs/metrics.md for the limits)."""
+        if self.p90_input_tokens is None or self.p90_output_tokens is None:
+            return False
+        normal = self.normal_finish_share
+        return (self.p90_input_tokens <= SIMPLE_MAX_INPUT_P90
+                and self.p90_output_tokens <= SIMPLE_MAX_OUTPUT_P90
+                and self.tool_share <= SIMPLE_MAX_TOOL_SHARE
+                and (normal is None or normal >= SIMPLE_MIN_NORMAL_FINISH))
+
+
+@dataclass(frozen=True)
+class RunEvidence:
+    runs: int
+    failures: int
+
+
+def group_features(conn: Connection, filters: Filters, cap: int = FEATURE_ROW_CAP) -> list[GroupFeatures]:
+    """Features of every (task, canonical model) group of first-attempt LLM calls in the window."""
+    c = llm_calls.c
+    finish = func.lower(c.finish_reason)
+    sample = (
+        select(
+            raw_dimension("task").label("task"), raw_dimension("canonical_model").label("model"),
+            raw_dimension("provider").label("provider"), c.status, c.input_tokens, c.output_tokens,
+            finish.label("finish"),
+        )
+        .where(and_(*raw_conditions(filters, "llm"), c.escalation.is_(None)))
+        .order_by(c.start_time.desc())
+        .limit(cap)
+        .subquery("sample")
+    )
+    s = sample.c
+    stmt = (
+        select(
+            s.task, s.model, func.mode().within_group(s.provider).label("provider"),
+            func.count().label("calls"),
+            func.count().filter(s.status == "error").label("errors"),
+            func.avg(s.input_tokens).label("mean_input"), func.avg(s.output_tokens).label("mean_output"),
+            func.percentile_cont(0.9).within_group(s.input_tokens).label("p90_input"),
+            func.percentile_cont(0.9).within_group(s.output_tokens).label("p90_output"),
+            func.count().filter(s.finish.in_(TOOL_FINISH)).label("tool_calls"),
+            func.count().filter(s.finish.is_not(None)).label("finish_known"),
+            func.count().filter(s.finish.in_(NORMAL_FINISH)).label("normal_finish"),
+        )
+        .where(s.model != "")
+        .group_by(s.task, s.model)
+        .order_by(s.task, s.model)
+    )
+
+    def num(value: object) -> float | None:
+        return None if value is None else float(value)  # type: ignore[arg-type]
+
+    return [
+        GroupFeatures(
+            task=row.task, model=row.model, provider=row.provider or "", calls=int(row.calls),
+            errors=int(row.errors), mean_input_tokens=num(row.mean_input), mean_output_tokens=num(row.mean_output),
+            p90_input_tokens=num(row.p90_input), p90_output_tokens=num(row.p90_output),
+            tool_calls=int(row.tool_calls), finish_known=int(row.finish_known),
+            normal_finish=int(row.normal_finish),
+        )
+        for row in conn.execute(stmt)
+    ]
+
+
+def run_evidence(conn: Connection, filters: Filters,
+                 canonical: Callable[[str | None], str]) -> dict[tuple[str, str], RunEvidence]:
+    """(task, canonical first model) -> runs started on that model and how many of them failed."""
+    r = task_runs.c
+    failed = or_(r.escalated, r.has_error, r.verification == "fail")
+    stmt = (
+        select(r.task, r.first_model, func.count().label("runs"), func.count().filter(failed).label("failures"))
+        .where(and_(*run_conditions(filters), r.first_model.is_not(None)))
+        .group_by(r.task, r.first_model)
+    )
+    found: dict[tuple[str, str], RunEvidence] = {}
+    for row in conn.execute(stmt):
+        key = (row.task, canonical(row.first_model))
+        before = found.get(key, RunEvidence(0, 0))
+        found[key] = RunEvidence(before.runs + int(row.runs), before.failures + int(row.failures))
+    return found
