@@ -27,8 +27,8 @@ from modelmix.analytics.mix import (
     model_totals,
 )
 from modelmix.analytics.overview import Overview, PeriodTotals, overview, period_totals
+from modelmix.analytics.per_task import run_calls, task_cost_trend, task_costs, task_runs
 from modelmix.analytics.protocols import PriceLookup, TierLookup
-from modelmix.analytics.tasks import run_calls, task_cost_trend, task_costs, task_runs
 from modelmix.analytics.whatif import RoutingPolicy, RoutingRule, WhatIfResult, what_if
 
 __all__ = [
