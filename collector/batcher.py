@@ -119,6 +119,11 @@ class Batcher:
         """Spans accepted and not yet committed (queued plus the batch being written)."""
         return self._queued_spans + self._in_flight_spans
 
+    @property
+    def accepting(self) -> bool:
+        """False while shutting down or while the database is known to be unreachable."""
+        return not self._stopping and self._clock() >= self._unavailable_until
+
     def start(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="modelmix-writer", daemon=True)

@@ -66,8 +66,8 @@ class BoundedInflater:
     def feed(self, chunk: bytes) -> None:
         data = chunk
         while data:
-            if self._inflater.eof:
-                raise BadRequest("unexpected data after the end of the gzip stream")
+            if self._inflater.eof:  # another gzip member follows (concatenated members are valid gzip)
+                self._inflater = zlib.decompressobj(_GZIP_WBITS)
             room = self._limit - self._size + 1  # one byte more than allowed proves the excess
             try:
                 out = self._inflater.decompress(data, room)
@@ -77,7 +77,8 @@ class BoundedInflater:
             if self._size > self._limit:
                 raise _too_large(self._limit)
             self._parts.append(out)
-            data = self._inflater.unconsumed_tail
+            inflater = self._inflater
+            data = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
 
     def finish(self) -> bytes:
         if not self._inflater.eof:

@@ -1,0 +1,62 @@
+"""``serve``: run the collector as a process until SIGINT/SIGTERM, then flush and exit cleanly.
+
+Called by ``modelmix collector`` (and, as a child process, by ``modelmix up``). Calls are priced
+with ``modelmix.pricing.PriceBook``; operator price overrides are re-read every
+``PRICE_REFRESH_SECONDS`` so new overrides apply to calls that arrive afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+from sqlalchemy import Engine
+
+from collector.app import create_collector
+from modelmix.db.engine import make_engine
+from modelmix.pricing import PriceBook
+from modelmix.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PRICE_REFRESH_SECONDS = 60.0
+
+
+def _refresh_prices(book: PriceBook, engine: Engine, stop: threading.Event) -> None:
+    while not stop.wait(PRICE_REFRESH_SECONDS):
+        try:
+            book.refresh(engine)
+        except Exception:
+            log.exception("reloading price overrides failed; the previous prices stay in force")
+
+
+def serve(settings: Settings, database_url: str) -> None:
+    """Serve OTLP on the configured host and ports until a stop signal arrives."""
+    engine = make_engine(database_url, pool_size=2, max_overflow=2)
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s; stopping", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    book = PriceBook.load(engine)
+    collector = create_collector(settings, engine, pricer=book.price)
+    refresher = threading.Thread(target=_refresh_prices, args=(book, engine, stop),
+                                 name="modelmix-price-refresh", daemon=True)
+    try:
+        collector.start()
+        refresher.start()
+        endpoints = collector.endpoints
+        print(f"collector: OTLP/HTTP {endpoints.http}/v1/traces, OTLP/gRPC {endpoints.grpc}, "
+              f"metrics {endpoints.http}/metrics", flush=True)
+        stop.wait()
+    finally:
+        stop.set()
+        collector.stop()
+        engine.dispose()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        log.info("collector stopped; every acknowledged span is committed")
