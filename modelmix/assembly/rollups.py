@@ -1,7 +1,7 @@
 """Hourly rollups (``call_rollups_hourly``), kept equal to the assembled raw rows.
 
 Invariant: the rollups are exactly the aggregate of ``llm_calls`` rows that have been assembled
-(``task_source IS NOT NULL``), grouped by hour (UTC) × service × environment × task × call kind ×
+(``task_source`` is one of the assembler's ``TASK_SOURCES``), grouped by hour (UTC) × service × environment × task × call kind ×
 canonical model × provider × tier × status. Unknown dimensions are ``''``; ``cost_usd`` sums priced
 calls (NULL when none is priced) and ``unpriced_calls`` counts the others; token sums cover known
 counts (NULL when none is known) and ``calls_missing_tokens`` counts calls lacking input or output.
@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, text
 
 from modelmix.assembly.locks import take_assembler_lock
 from modelmix.assembly.ranking import ModelRanking, load_ranking
+from modelmix.assembly.resolve import TASK_SOURCES
 from modelmix.assembly.staging import create_working_tables
 
 DIM_MAX_CHARS = 200
@@ -51,7 +52,7 @@ _COLLECT_DELTA = text(
             (input_tokens IS NULL OR output_tokens IS NULL)::int AS missing,
             (cost_usd IS NULL)::int AS unpriced, (escalation IS NOT NULL)::int AS escalated
         FROM asm_calls
-        WHERE old_task_source IS NULL OR old_task IS DISTINCT FROM task
+        WHERE NOT old_assembled OR old_task IS DISTINCT FROM task
         UNION ALL
         SELECT start_time, service, environment, old_task, call_kind, canonical_model, provider, status,
             true, -1, -input_tokens, -cache_read_tokens, -cache_write_tokens, -output_tokens,
@@ -59,13 +60,13 @@ _COLLECT_DELTA = text(
             -(input_tokens IS NULL OR output_tokens IS NULL)::int, -(cost_usd IS NULL)::int,
             -(old_escalation IS NOT NULL)::int
         FROM asm_calls
-        WHERE old_task_source IS NOT NULL AND old_task IS DISTINCT FROM task
+        WHERE old_assembled AND old_task IS DISTINCT FROM task
         UNION ALL
         SELECT start_time, service, environment, task, call_kind, canonical_model, provider, status,
             false, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0,
             (escalation IS NOT NULL)::int - (old_escalation IS NOT NULL)::int
         FROM asm_calls
-        WHERE old_task_source IS NOT NULL AND old_task IS NOT DISTINCT FROM task
+        WHERE old_assembled AND old_task IS NOT DISTINCT FROM task
           AND old_escalation IS DISTINCT FROM escalation
     )
     SELECT date_trunc('hour', start_time, 'UTC'), left(service, :n), left(coalesce(environment, ''), :n),
@@ -176,7 +177,7 @@ _INSERT_EXACT = text(
      AND left(coalesce(nullif(l.canonical_model, ''), ''), :n) = g.canonical_model
      AND left(coalesce(nullif(l.provider, ''), ''), :n) = g.provider
     LEFT JOIN asm_models m ON m.name = nullif(g.canonical_model, '')
-    WHERE l.task_source IS NOT NULL
+    WHERE l.task_source = ANY(:sources)
     GROUP BY g.hour, g.service, g.environment, g.task, g.call_kind, g.canonical_model, g.provider,
         coalesce(m.tier, ''), g.status
     """
@@ -194,7 +195,7 @@ def apply_batch_to_rollups(conn: Connection) -> tuple[int, int]:
     exact, total = conn.execute(_COUNT_EXACT).one()
     if exact:
         conn.execute(_DELETE_EXACT)
-        conn.execute(_INSERT_EXACT, {"n": DIM_MAX_CHARS})
+        conn.execute(_INSERT_EXACT, {"n": DIM_MAX_CHARS, "sources": list(TASK_SOURCES)})
     return int(total), int(exact)
 
 
@@ -224,7 +225,7 @@ _INSERT_HOURS = text(
         count(*) FILTER (WHERE l.escalation IS NOT NULL), sum(l.duration_ms)
     FROM llm_calls l
     LEFT JOIN asm_models m ON m.name = nullif(l.canonical_model, '')
-    WHERE l.start_time >= :lo AND l.start_time < :hi AND l.task_source IS NOT NULL
+    WHERE l.start_time >= :lo AND l.start_time < :hi AND l.task_source = ANY(:sources)
     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
     """
 )
@@ -253,6 +254,7 @@ def recompute_hours(
         raise ValueError(f"since ({since.isoformat()}) must be before until ({until.isoformat()})")
     ranking = ranking or load_ranking(engine)
     lo, end = hour_floor(since), hour_ceil(until)
+    sources = list(TASK_SOURCES)
     written = 0
     while lo < end:
         hi = min(lo + timedelta(days=1), end)
@@ -266,6 +268,6 @@ def recompute_hours(
                     [{"name": name, "tier": ranking.tier(name)} for name in names],
                 )
             conn.execute(_DELETE_HOURS, {"lo": lo, "hi": hi})
-            written += int(conn.execute(_INSERT_HOURS, {"lo": lo, "hi": hi, "n": DIM_MAX_CHARS}).rowcount or 0)
+            written += int(conn.execute(_INSERT_HOURS, {"lo": lo, "hi": hi, "n": DIM_MAX_CHARS, "sources": sources}).rowcount or 0)
         lo = hi
     return written

@@ -11,8 +11,9 @@ session-local temporary tables (``ON COMMIT DELETE ROWS``) created once per conn
 - ``asm_nodes``  — every span of the batch (skeletons and calls) for walking ancestors;
 - ``asm_models`` — price rank and tier of each model the batch mentions.
 
-``llm_calls.task_source`` is written only by the assembler: a call whose ``task_source`` is NULL
-has never been assembled and is not counted in task runs or rollups yet.
+A call is *assembled* once ``llm_calls.task_source`` holds one of the assembler's rule names
+(``TASK_SOURCES``); before that it is NULL or the collector's ``span`` (task read from the call's
+own attributes), and the call is not counted in task runs or rollups yet.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from modelmix.assembly.ranking import ModelRanking
+from modelmix.assembly.resolve import TASK_SOURCES
 
 _CREATE = (
     """CREATE TEMP TABLE IF NOT EXISTS asm_batch (trace_id bytea PRIMARY KEY) ON COMMIT DELETE ROWS""",
@@ -30,7 +32,7 @@ _CREATE = (
         status text NOT NULL, input_tokens bigint, cache_read_tokens bigint, cache_write_tokens bigint,
         output_tokens bigint, reasoning_tokens bigint, cost_usd numeric, duration_ms double precision,
         old_task text, old_task_source text, old_escalated_from text, old_verification text,
-        old_escalation text, own_task text, own_trace_name text,
+        old_escalation text, old_assembled boolean NOT NULL, own_task text, own_trace_name text,
         task text, task_source text, escalated_from text, verification text, escalation text,
         PRIMARY KEY (trace_id, span_id, start_time)
     ) ON COMMIT DELETE ROWS""",
@@ -82,16 +84,19 @@ _STAGE_CALLS = text(
         provider, model, canonical_model, model_name, status, input_tokens, cache_read_tokens,
         cache_write_tokens, output_tokens, reasoning_tokens, cost_usd, duration_ms,
         old_task, old_task_source, old_escalated_from, old_verification, old_escalation,
-        own_task, own_trace_name)
+        old_assembled, own_task, own_trace_name)
     SELECT l.trace_id, l.span_id, l.start_time, l.parent_span_id, l.end_time, l.service,
         nullif(l.environment, ''), l.call_kind, nullif(l.provider, ''), nullif(l.model, ''),
         nullif(l.canonical_model, ''), coalesce(nullif(l.canonical_model, ''), nullif(l.model, '')),
         l.status, l.input_tokens, l.cache_read_tokens, l.cache_write_tokens, l.output_tokens,
         l.reasoning_tokens, l.cost_usd, l.duration_ms,
         l.task, l.task_source, l.escalated_from, l.verification, l.escalation,
-        CASE WHEN l.task_source IS NULL OR l.task_source = 'call_attribute' THEN nullif(btrim(l.task), '') END,
+        coalesce(l.task_source = ANY(:assembled_sources), false),
+        CASE WHEN l.task_source IS NULL OR l.task_source IN ('span', 'call_attribute')
+             THEN nullif(btrim(l.task), '') END,
         nullif(btrim(l.attributes ->> 'langfuse.trace.name'), '')
     FROM llm_calls l JOIN asm_batch b ON b.trace_id = l.trace_id
+    WHERE l.start_time >= :lo
     """
 )
 
@@ -105,6 +110,7 @@ _STAGE_SKELETONS = text(
         nullif(btrim(s.escalated_from), ''),
         CASE lower(btrim(s.verification)) WHEN 'pass' THEN 'pass' WHEN 'fail' THEN 'fail' END
     FROM span_skeletons s JOIN asm_batch b ON b.trace_id = s.trace_id
+    WHERE s.start_time >= :lo
     ORDER BY s.trace_id, s.span_id, s.start_time
     """
 )
@@ -120,6 +126,10 @@ _STAGE_CALL_NODES = text(
     ORDER BY c.trace_id, c.span_id, c.start_time
     ON CONFLICT (trace_id, span_id) DO NOTHING
     """
+)
+
+_EARLIEST = text(
+    "SELECT min(t.first_start_time) FROM trace_activity t JOIN asm_batch b ON b.trace_id = t.trace_id"
 )
 
 _MODEL_NAMES = text(
@@ -151,8 +161,13 @@ def claim_specific(conn: Connection, trace_ids: list[bytes]) -> int:
 
 def stage_batch(conn: Connection, ranking: ModelRanking) -> int:
     """Copy the batch's calls and spans into the working tables; return the number of calls."""
-    calls = int(conn.execute(_STAGE_CALLS).rowcount or 0)
-    conn.execute(_STAGE_SKELETONS)
+    # trace_activity.first_start_time is the earliest start of any span stored for the trace, so it
+    # bounds the partitions to read.
+    lo = conn.execute(_EARLIEST).scalar_one()
+    if lo is None:
+        return 0
+    calls = int(conn.execute(_STAGE_CALLS, {"lo": lo, "assembled_sources": list(TASK_SOURCES)}).rowcount or 0)
+    conn.execute(_STAGE_SKELETONS, {"lo": lo})
     conn.execute(_STAGE_CALL_NODES)
     names = [str(name) for (name,) in conn.execute(_MODEL_NAMES)]
     if names:
