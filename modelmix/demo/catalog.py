@@ -33,11 +33,6 @@ class DemoModel:
     error_types: tuple[str, ...]  # error.type values this provider's failures carry
     finish_stop: str  # the provider's normal finish reason
 
-    @property
-    def served(self) -> str:
-        """The model a collector counts: the response model when reported, else the request model."""
-        return self.response_model or self.request_model
-
 
 _OPENAI = ("opentelemetry.instrumentation.openai_v2", "2.1b0", "api.openai.com")
 _ANTHROPIC = ("opentelemetry.instrumentation.anthropic", "0.40.7", "api.anthropic.com")

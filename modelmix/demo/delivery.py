@@ -90,13 +90,14 @@ class ParallelExporter:
         self.requests = 0
         self.failure: str | None = None
 
-    def submit(self, spans: Sequence[ReadableSpan], traces: int) -> None:
-        """Queue one batch; blocks while every slot is taken. Raises once a batch has failed."""
+    def submit(self, spans: Sequence[ReadableSpan], traces: int) -> bool:
+        """Queue one batch, blocking while every slot is taken; False (nothing queued) once one failed."""
         self._slots.acquire()
         if self.failure:
             self._slots.release()
-            raise DemoError(self.failure)
+            return False
         self._pool.submit(self._export, spans, traces)
+        return True
 
     def close(self, cancel: bool = False) -> None:
         """Wait for the batches in flight (or drop the queued ones), then shut the exporters down."""

@@ -75,13 +75,15 @@ def run_demo(
             batch.extend(spans)
             batch_traces += 1
             if len(batch) >= batch_spans:
-                sender.submit(batch, batch_traces)
+                if not sender.submit(batch, batch_traces):
+                    break
                 batch, batch_traces = [], 0
                 if progress:
                     progress(sender.delivered_traces, planned)
-        if batch:
-            sender.submit(batch, batch_traces)
-        completed = True
+        else:
+            if batch:
+                sender.submit(batch, batch_traces)
+            completed = True
     finally:
         sender.close(cancel=not completed)
     if sender.failure:

@@ -155,9 +155,10 @@ def answer_question(run: RunContext) -> None:
     answer_usage = Usage(input_tokens, sized(rng, 450, 80, 2000) + thinking, cached, reasoning_tokens=thinking)
     call_end = with_retry(run, M["gemini-2.5-pro"], parent=compose, start=t + gap(rng, 1, 3),
                           usage=answer_usage, failure_rate=0.01)
-    b.span("compose-answer", parent=root, span_id=compose, start=t, end=call_end + gap(rng, 1, 3))
+    compose_end = call_end + gap(rng, 1, 3)
+    b.span("compose-answer", parent=root, span_id=compose, start=t, end=compose_end)
     b.tally.pipeline_runs += 1
-    b.span("answer-question", parent=None, span_id=root, start=run.start, end=call_end + gap(rng))
+    b.span("answer-question", parent=None, span_id=root, start=run.start, end=compose_end + gap(rng))
 
 
 def plan_trip(run: RunContext) -> None:

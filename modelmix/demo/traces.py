@@ -168,7 +168,8 @@ class TraceBuilder:
                   attributes=attrs, kind=SpanKind.CLIENT, instrumentation=scope(model.scope, model.scope_version),
                   status=status, events=events)
         self.tally.calls += 1
-        self.tally.calls_by_model[model.served] += 1
+        # What a collector counts: the response model when the span has one (failed calls do not).
+        self.tally.calls_by_model[attrs.get("gen_ai.response.model") or model.request_model] += 1
         self.tally.calls_by_provider[model.provider] += 1
         self.tally.calls_by_service[self.service] += 1
         self.tally.calls_by_environment[self.environment] += 1
