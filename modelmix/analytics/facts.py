@@ -227,4 +227,8 @@ def call_totals(
     if keys:
         stmt = stmt.group_by(*[p[k] for k in keys]).order_by(*[p[k] for k in keys])
     rows = [dict(row._mapping) for row in conn.execute(stmt)]
+    for row in rows:  # PostgreSQL sums bigints as numeric: counts and tokens back to int
+        for name in MEASURES:
+            if name != "cost_usd" and row[name] is not None:
+                row[name] = int(row[name])
     return [row for row in rows if row["calls"]] if keys else rows
