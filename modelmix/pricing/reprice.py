@@ -107,7 +107,8 @@ class _DayStats:
 
 def _reprice_day(conn: Connection, book: PriceBook, lo: datetime, hi: datetime, batch_rows: int) -> _DayStats:
     stats = _DayStats()
-    rows = conn.execution_options(stream_results=True, yield_per=batch_rows).execute(_SELECT, {"lo": lo, "hi": hi})
+    streamed = _SELECT.execution_options(stream_results=True, yield_per=batch_rows)
+    rows = conn.execute(streamed, {"lo": lo, "hi": hi})
     for batch in rows.partitions(batch_rows):
         updates: list[tuple[Any, ...]] = []
         for row in batch:
