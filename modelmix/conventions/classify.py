@@ -48,7 +48,10 @@ _MODEL_FIELDS: Final = (keys.REQUEST_MODEL, keys.RESPONSE_MODEL, keys.INVOCATION
 
 def first_str(view: SpanView, field: str) -> str | None:
     """The first usable string among a field's keys, in precedence order."""
-    for _rank, entry in view.candidates(field):
+    found = view.fields.get(field)
+    if found is None:
+        return None
+    for _rank, entry in found:
         text = read_str(entry.value)
         if text is not None:
             return text

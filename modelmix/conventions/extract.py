@@ -57,7 +57,10 @@ class Extraction:
         self.invalid: list[str] = []
 
     def text(self, field: str) -> str | None:
-        for _rank, entry in self.view.candidates(field):
+        found = self.view.fields.get(field)
+        if found is None:
+            return None
+        for _rank, entry in found:
             value = read_first_str(entry.value) if field == keys.FINISH_REASON else read_str(entry.value)
             if value is not None:
                 self.winners[field] = entry
@@ -65,7 +68,10 @@ class Extraction:
         return None
 
     def count(self, field: str) -> int | None:
-        for _rank, entry in self.view.candidates(field):
+        found = self.view.fields.get(field)
+        if found is None:
+            return None
+        for _rank, entry in found:
             value = read_count(entry.value)
             if value is INVALID:
                 self.invalid.append(entry.key)
@@ -75,7 +81,10 @@ class Extraction:
         return None
 
     def flag(self, field: str) -> bool | None:
-        for _rank, entry in self.view.candidates(field):
+        found = self.view.fields.get(field)
+        if found is None:
+            return None
+        for _rank, entry in found:
             value = read_bool(entry.value)
             if value is not None:
                 self.winners[field] = entry
@@ -83,7 +92,10 @@ class Extraction:
         return None
 
     def money(self, field: str) -> Decimal | None:
-        for _rank, entry in self.view.candidates(field):
+        found = self.view.fields.get(field)
+        if found is None:
+            return None
+        for _rank, entry in found:
             value = read_money(entry.value)
             if value is INVALID:
                 self.invalid.append(entry.key)
@@ -214,6 +226,8 @@ def _verification(ex: Extraction) -> str | None:
 
 def skeleton_fields(view: SpanView) -> dict[str, Any]:
     """SpanSkeleton fields that come from attributes (task, workflow, agent, markers)."""
+    if not view.fields:
+        return {"verification": view.evaluation} if view.evaluation else {}
     ex = Extraction(view)
     hint_kind = (first_str(view, keys.TRACELOOP_KIND) or "").lower()
     entity = first_str(view, keys.ENTITY_NAME)

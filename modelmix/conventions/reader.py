@@ -37,12 +37,8 @@ class SpanView:
     content_events: list[dict[str, Any]] = field(default_factory=list)
 
     def candidates(self, name: str) -> list[tuple[int, Any]]:
-        found = self.fields.get(name)
-        if found is None:
-            return []
-        if len(found) > 1:
-            found.sort(key=_rank)
-        return found
+        """A field's ``(rank, KeyValue)`` entries, best rank first (empty when absent)."""
+        return self.fields.get(name) or []
 
 
 def _rank(candidate: tuple[int, Any]) -> int:
@@ -62,6 +58,7 @@ def read_span(span: Any, capture_content: bool) -> SpanView:
                 fields[name] = [(rank, entry)]
             else:
                 slot.append((rank, entry))
+                slot.sort(key=_rank)  # aliases together are rare; keep best rank first
         elif key_class is keys.LEFTOVER:
             leftovers.append(entry)
         else:
