@@ -44,10 +44,14 @@ class DefaultPrices:
     def __init__(self) -> None:
         self._snapshot = DataSnapshot(providers=_bundled_providers, from_auto_update=False)
         self._rates: dict[tuple[int, int, str], Rate | None] = {}
+        self._by_id: dict[str, tuple[gp.Provider, gp.ModelInfo]] = {}
+        for provider in _bundled_providers:  # first provider listing an id wins
+            for model in provider.models:
+                self._by_id.setdefault(model.id, (provider, model))
 
     def match(self, provider: str | None, name: ModelName) -> DefaultMatch | None:
         """Find the priced model: the reported provider first, then the vendor a prefix names,
-        then the provider genai-prices infers from the model name."""
+        then the provider genai-prices infers from the model name, then any model with that id."""
         pid = provider_id(provider)
         candidates: list[tuple[str | None, str]] = []
         if pid:
@@ -56,11 +60,13 @@ class DefaultPrices:
             candidates.append((name.vendor, name.bare))
         candidates.append((None, name.bare))
         priced = next((found for found in map(self._find, candidates) if found), None)
+        priced = priced or self._by_id.get(name.bare)
         if priced is None:
             return None
         first_party = [(name.vendor, name.bare)] if name.vendor else []
         first_party.append((None, name.bare))
         origin = next((found for found in map(self._find, first_party) if found), None)
+        origin = origin or self._by_id.get(name.bare)
         canonical = (origin or priced)[1].id
         return DefaultMatch(canonical_model=canonical, provider_id=priced[0].id, model=priced[1])
 
