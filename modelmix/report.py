@@ -91,6 +91,8 @@ def render_json(report: dict[str, Any]) -> str:
 def _usd(value: float | None) -> str:
     if value is None:
         return "unknown"
+    if abs(value) < 1:
+        return f"${value:,.6f}"
     return f"${value:,.4f}" if abs(value) < 100 else f"${value:,.2f}"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Engine, and_, func, literal, select
+from sqlalchemy import ColumnElement, Engine, and_, func, literal, select
 
 from modelmix.analytics.convert import frame, money_float, ratio
 from modelmix.analytics.facts import BUCKETS, Bucket
@@ -43,7 +43,7 @@ class Escalations:
     rate: float | None
 
 
-def _counts() -> list:  # type: ignore[type-arg]
+def _counts() -> list[ColumnElement[int]]:
     r = task_runs.c
     return [
         func.count().filter(r.escalated).label("escalated_runs"),

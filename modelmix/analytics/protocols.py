@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 
 class PriceLookup(Protocol):
-    def rate(self, provider: str | None, model: str, at: datetime) -> Any | None:
+    def rate(self, provider: str | None, model: str | None, at: datetime) -> Any | None:
         """The price in force for ``model`` at ``at``, or None when the model is unpriced."""
         ...
 
@@ -22,10 +22,10 @@ class PriceLookup(Protocol):
         rate: Any,
         *,
         input_tokens: int | None,
-        cache_read_tokens: int | None = None,
-        cache_write_tokens: int | None = None,
+        cache_read_tokens: int | None,
+        cache_write_tokens: int | None,
         output_tokens: int | None,
-        reasoning_tokens: int | None = None,
+        reasoning_tokens: int | None,
     ) -> Decimal | None:
         """Cost of one call's tokens at ``rate``; None when a needed count is unknown."""
         ...

@@ -46,6 +46,16 @@ class Repriced:
     unpriced_calls: int
 
 
+@dataclass
+class _Totals:
+    calls: int = 0
+    actual: Decimal = Decimal(0)
+    target: Decimal = Decimal(0)
+    unpriceable: int = 0
+    unpriceable_cost: Decimal = Decimal(0)
+    unpriced: int = 0
+
+
 def _target_rate(pricebook: PriceLookup, provider: str | None, model: str, at: datetime) -> Any | None:
     rate = pricebook.rate(provider or None, model, at)
     return rate if rate is not None else pricebook.rate(None, model, at)
@@ -117,17 +127,16 @@ def reprice(
         .where(s.rule.is_not(None))
         .group_by(s.rule, s.hour, s.provider, s.band)
     )
-    totals = [dict(calls=0, actual=Decimal(0), target=Decimal(0), unpriceable=0, unpriceable_cost=Decimal(0),
-                   unpriced=0) for _ in moves]
+    totals = [_Totals() for _ in moves]
     for row in conn.execute(stmt):
         acc = totals[int(row.rule)]
-        acc["unpriced"] += int(row.unpriced)
+        acc.unpriced += int(row.unpriced)
         no_tokens_cost = Decimal(row.no_tokens_cost or 0)
-        acc["calls"] += int(row.calls) + int(row.no_tokens)
-        acc["actual"] += Decimal(row.actual or 0) + no_tokens_cost
-        acc["unpriceable"] += int(row.no_tokens)
-        acc["unpriceable_cost"] += no_tokens_cost
-        acc["target"] += no_tokens_cost
+        acc.calls += int(row.calls) + int(row.no_tokens)
+        acc.actual += Decimal(row.actual or 0) + no_tokens_cost
+        acc.unpriceable += int(row.no_tokens)
+        acc.unpriceable_cost += no_tokens_cost
+        acc.target += no_tokens_cost
         if not row.calls:
             continue
         actual = Decimal(row.actual)
@@ -137,14 +146,14 @@ def reprice(
             cache_write_tokens=int(row.cache_write_tokens), output_tokens=int(row.output_tokens),
             reasoning_tokens=int(row.reasoning_tokens))
         if cost is None:
-            acc["unpriceable"] += int(row.calls)
-            acc["unpriceable_cost"] += actual
-            acc["target"] += actual
+            acc.unpriceable += int(row.calls)
+            acc.unpriceable_cost += actual
+            acc.target += actual
         else:
-            acc["target"] += cost
+            acc.target += cost
     return [
-        Repriced(calls=a["calls"], actual_cost_usd=a["actual"], at_target_usd=a["target"],
-                 unpriceable_calls=a["unpriceable"], unpriceable_cost_usd=a["unpriceable_cost"],
-                 unpriced_calls=a["unpriced"])
+        Repriced(calls=a.calls, actual_cost_usd=a.actual, at_target_usd=a.target,
+                 unpriceable_calls=a.unpriceable, unpriceable_cost_usd=a.unpriceable_cost,
+                 unpriced_calls=a.unpriced)
         for a in totals
     ]

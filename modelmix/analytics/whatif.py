@@ -66,10 +66,13 @@ RULE_COLUMNS = ["task", "from_model", "to_model", "escalation_rate", "moved_call
 def _mix_frame(calls: dict[str, int], cost: dict[str, Decimal]) -> pd.DataFrame:
     total_calls = sum(calls.values())
     total_cost = sum(cost.values(), Decimal(0))
-    rows = [{"model": m, "calls": n, "cost_usd": float(cost.get(m, Decimal(0))),
-             "share_calls": ratio(n, total_calls), "share_cost": ratio(cost.get(m, Decimal(0)), total_cost)}
-            for m, n in calls.items() if n or cost.get(m)]
-    rows.sort(key=lambda r: (-r["cost_usd"], -r["calls"], r["model"]))
+    ordered = sorted((m for m, n in calls.items() if n or cost.get(m)),
+                     key=lambda m: (-cost.get(m, Decimal(0)), -calls[m], m))
+    rows: list[dict[str, object]] = [
+        {"model": m, "calls": calls[m], "cost_usd": float(cost.get(m, Decimal(0))),
+         "share_calls": ratio(calls[m], total_calls), "share_cost": ratio(cost.get(m, Decimal(0)), total_cost)}
+        for m in ordered
+    ]
     return frame(rows, MIX_COLUMNS)
 
 
@@ -86,7 +89,7 @@ def what_if(engine: Engine, filters: Filters, policy: RoutingPolicy, pricebook: 
         actual_calls[m.model] += m.calls - m.unpriced_calls
         actual_cost[m.model] += m.cost_usd or Decimal(0)
     projected_calls, projected_cost = dict(actual_calls), dict(actual_cost)
-    rule_rows = []
+    rule_rows: list[dict[str, object]] = []
     moved_total, unpriceable_total, delta = 0, 0, Decimal(0)
     for rule, result in zip(policy.rules, repriced, strict=True):
         moved = result.calls - result.unpriceable_calls

@@ -26,7 +26,7 @@ def iso_datetime(raw: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("report", help="print the model-mix report for a window (JSON or markdown)")
     parser.add_argument("--format", choices=("json", "markdown"), default="markdown",
                         help="output format (default: markdown)")
