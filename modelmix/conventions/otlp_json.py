@@ -386,7 +386,11 @@ def _add_key_values(container: Any, values: list[Any], depth: int, where: str = 
             entry.key = _string(element.get("key", ""))
             if element.get("value") is not None:
                 entry.value.SetInParent()
-                _fill_any(entry.value, element["value"], depth)
+                try:
+                    _fill_any(entry.value, element["value"], depth)
+                except _ShapeError as exc:
+                    exc.where.append(".value")
+                    raise
         except _ShapeError as exc:
             exc.where.append(f"{where}[{index}]")
             raise

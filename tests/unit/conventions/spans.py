@@ -31,6 +31,8 @@ def new_span_id() -> bytes:
 def any_value(value: Any) -> AnyValue:
     if isinstance(value, AnyValue):
         return value
+    if value is None:
+        return AnyValue()  # an empty AnyValue (no value set)
     if isinstance(value, bool):
         return AnyValue(bool_value=value)
     if isinstance(value, int):
