@@ -8,7 +8,8 @@ Public API:
 - ``recompute_hours(engine, since, until)`` — rebuild the hourly rollups of a window (after a
   reprice or a tier change);
 - ``ModelRanking`` / ``load_ranking(engine)`` — how models are compared (price rank) and tiered;
-- ``run_loop(engine, settings, stop)`` — the ``modelmix assemble --loop`` service (with hourly retention);
+- ``modelmix.assembly.loop.run_loop(engine, settings, stop)`` — the ``modelmix assemble --loop``
+  service (with hourly retention);
 - ``modelmix.assembly.gauges`` — model-mix gauges from the rollups and a Prometheus collector.
 """
 

@@ -1,0 +1,96 @@
+"""``modelmix assemble [--flush] [--loop]`` and ``modelmix retention [--dry-run]``."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from modelmix.assembly import AssemblyStats, assemble_pending
+from modelmix.assembly.loop import run_loop
+from modelmix.cli import CommandError
+from modelmix.db import migrate
+from modelmix.db.engine import open_database
+from modelmix.retention import apply_retention
+from modelmix.settings import Settings
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    asm = sub.add_parser("assemble", help="build task runs, escalations and hourly rollups from stored calls")
+    mode = asm.add_mutually_exclusive_group()
+    mode.add_argument("--flush", action="store_true",
+                      help="assemble every pending trace now, ignoring the settle window")
+    mode.add_argument("--loop", action="store_true",
+                      help="keep running: assemble settled traces every interval, retention hourly")
+    asm.add_argument("--batch-traces", type=_positive_int, default=2000, metavar="N",
+                     help="traces per transaction (default 2000)")
+    asm.set_defaults(handler=handle_assemble)
+    ret = sub.add_parser("retention", help="drop calls and skeletons older than the retention settings")
+    ret.add_argument("--dry-run", action="store_true", help="show what would be dropped, drop nothing")
+    ret.set_defaults(handler=handle_retention)
+
+
+def _positive_int(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _summary(stats: AssemblyStats) -> str:
+    if not stats.traces:
+        return "nothing to assemble"
+    return (f"assembled {stats.traces} traces: {stats.calls} calls, {stats.runs} task runs, "
+            f"{stats.rollup_groups} rollup groups in {stats.seconds:.2f}s "
+            f"({stats.calls_per_second:,.0f} calls/s)")
+
+
+def handle_assemble(args: argparse.Namespace, settings: Settings) -> int:
+    db = open_database(settings)
+    try:
+        migrate.upgrade(db.engine)
+        if args.loop:
+            stop = threading.Event()
+
+            def _stop(_signum: int, _frame: Any) -> None:
+                stop.set()
+
+            signal.signal(signal.SIGTERM, _stop)
+            signal.signal(signal.SIGINT, _stop)
+            run_loop(db.engine, settings, stop)
+            return 0
+        stats = assemble_pending(db.engine, settle_seconds=settings.settle_seconds, flush=args.flush,
+                                 batch_traces=args.batch_traces)
+        print(_summary(stats))
+        return 0
+    except SQLAlchemyError as exc:
+        raise CommandError(f"assembling failed: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
+    finally:
+        db.close()
+
+
+def handle_retention(args: argparse.Namespace, settings: Settings) -> int:
+    db = open_database(settings)
+    try:
+        migrate.upgrade(db.engine)
+        result = apply_retention(db.engine, retention_days=settings.retention_days,
+                                 skeleton_retention_days=settings.skeleton_retention_days, dry_run=args.dry_run)
+    except SQLAlchemyError as exc:
+        raise CommandError(f"retention failed: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
+    finally:
+        db.close()
+    verb = "would drop" if result.dry_run else "dropped"
+    print(f"calls before {result.calls_boundary:%Y-%m-%d} ({settings.retention_days} days): {verb} "
+          f"{len(result.call_partitions)} partitions {result.call_partitions}, "
+          f"{result.task_runs_deleted} task runs, {result.rollups_deleted} rollup rows")
+    print(f"skeletons before {result.skeletons_boundary:%Y-%m-%d} ({settings.skeleton_retention_days} days): "
+          f"{verb} {len(result.skeleton_partitions)} partitions {result.skeleton_partitions}")
+    sys.stdout.flush()
+    return 0
