@@ -33,6 +33,7 @@ __all__ = [
     "EVALUATION_EVENT",
     "escalate",
     "task",
+    "use_tracer_provider",
     "verified",
 ]
 
@@ -48,11 +49,18 @@ _DETAIL_MAX_CHARS = 256
 F = TypeVar("F", bound=Callable[..., Any])
 
 _TRACER_NAME = "modelmix.instrument"
+_provider: trace.TracerProvider | None = None
+
+
+def use_tracer_provider(provider: trace.TracerProvider | None) -> None:
+    """Open the helpers' spans with ``provider`` instead of the global one (``None``: the global one)."""
+    global _provider
+    _provider = provider
 
 
 def _tracer() -> trace.Tracer:
     # Looked up on every use so that a tracer provider configured after import is honoured.
-    return trace.get_tracer(_TRACER_NAME)
+    return trace.get_tracer(_TRACER_NAME, tracer_provider=_provider)
 
 
 class _SpanScope:
