@@ -50,8 +50,9 @@ SKELETON_COLUMNS: tuple[tuple[str, str], ...] = (
     ("escalated_from", "text"), ("verification", "text"), ("span_kind_hint", "text"),
 )
 
-# Marks a task the collector read from the call's own attributes; the assembler resolves the rest.
-TASK_SOURCE_SPAN = "span"
+# A task read from the call span's own attributes: the strongest rule of the assembler's task
+# resolution (``modelmix.assembly.resolve.TASK_SOURCES``); the assembler resolves the rest.
+TASK_SOURCE_SPAN = "call_attribute"
 
 
 @dataclass(frozen=True)

@@ -225,3 +225,11 @@ def test_unreachable_database_fails_the_batch_and_opens_the_circuit() -> None:
     assert 0 < refused.value.retry_after <= 30
     assert batcher.stats.failed_batches == 1
     batcher.shutdown(WAIT)
+
+
+def test_a_task_on_the_call_itself_is_stored_with_its_source(writer: PostgresWriter, engine: Engine) -> None:
+    writer.write([make_call(task="classify-ticket", span_name="with-task"), make_call(span_name="no-task")], [])
+    with engine.connect() as conn:
+        rows = dict((r[0], (r[1], r[2])) for r in conn.execute(
+            text("SELECT span_name, task, task_source FROM llm_calls")))
+    assert rows == {"with-task": ("classify-ticket", "call_attribute"), "no-task": (None, None)}
