@@ -63,8 +63,12 @@ class _Context:
 
 @dataclass(slots=True)
 class _Span:
-    order: int
     span: Any
+    trace_id: bytes
+    span_id: bytes
+    parent_id: bytes | None
+    start_ns: int
+    end_ns: int | None  # None when missing or before the start
     view: SpanView
     context: _Context
     classified: Classified | None
@@ -95,20 +99,27 @@ def decode_traces(
             is_openlit = sdk_name == "openlit" or (scope_name or "").startswith("openlit")
             context = _Context(service, environment, scope_name, is_openlit)
             for span in scope_spans.spans:
-                problem = _problem(span, oldest_ns, newest_ns, max_span_age_days)
+                trace_id, span_id, parent_id = span.trace_id, span.span_id, span.parent_span_id
+                start_ns = span.start_time_unix_nano
+                problem = _problem(trace_id, span_id, parent_id, start_ns, oldest_ns, newest_ns,
+                                   max_span_age_days)
                 if problem is not None:
                     rejected += 1
                     if len(messages) < MAX_MESSAGES:
-                        messages.append(f"span {span.span_id.hex()[:16]!s} of trace "
-                                        f"{span.trace_id.hex()[:32]!s}: {problem}")
+                        messages.append(f"span {span_id.hex()[:16]} of trace {trace_id.hex()[:32]}: {problem}")
                     continue
-                key = (span.trace_id, span.span_id)
+                key = (trace_id, span_id)
                 if key in parents:
                     repeated += 1
                     continue
-                parents[key] = span.parent_span_id if span.parent_span_id not in (b"", _ZERO_SPAN) else None
+                if not parent_id or parent_id == _ZERO_SPAN:
+                    parent_id = None
+                parents[key] = parent_id
+                end_ns = span.end_time_unix_nano
                 view = read_span(span, capture_content)
-                spans.append(_Span(len(spans), span, view, context, classify(view, span.name)))
+                spans.append(_Span(span, trace_id, span_id, parent_id, start_ns,
+                                   end_ns if end_ns >= start_ns else None, view, context,
+                                   classify(view, span.name)))
 
     def is_ancestor(trace_id: bytes, ancestor_id: bytes, span_id: bytes) -> bool:
         current = parents.get((trace_id, span_id))
@@ -148,17 +159,14 @@ def _resource_context(resource: Any) -> tuple[str | None, str | None, str | None
     return found.get("service.name"), environment, found.get("telemetry.sdk.name", "").lower() or None
 
 
-def _problem(span: Any, oldest_ns: int, newest_ns: int, max_age_days: int) -> str | None:
-    trace_id = span.trace_id
+def _problem(trace_id: bytes, span_id: bytes, parent: bytes, start: int, oldest_ns: int, newest_ns: int,
+             max_age_days: int) -> str | None:
     if len(trace_id) != 16 or trace_id == _ZERO_TRACE:
         return "trace id must be 16 bytes (32 hex digits) and not all zero"
-    span_id = span.span_id
     if len(span_id) != 8 or span_id == _ZERO_SPAN:
         return "span id must be 8 bytes (16 hex digits) and not all zero"
-    parent = span.parent_span_id
     if parent and len(parent) != 8:
         return "parent span id must be 8 bytes (16 hex digits) when set"
-    start = span.start_time_unix_nano
     if not start:
         return "start time is missing"
     if start < oldest_ns:
@@ -180,9 +188,7 @@ def _candidate(item: _Span, capture_content: bool) -> Candidate:
     if view.fields.get(keys.OPERATION):
         ex.winners[keys.OPERATION] = view.fields[keys.OPERATION][0][1]
     notes = fields.pop("_notes", {})
-    end_ns: int | None = span.end_time_unix_nano or None
-    if end_ns is not None and end_ns < span.start_time_unix_nano:
-        end_ns = None
+    if item.end_ns is None and span.end_time_unix_nano:
         notes["_end_before_start"] = True
     status = span.status
     error_type = ex.text(keys.ERROR_TYPE)
@@ -201,15 +207,10 @@ def _candidate(item: _Span, capture_content: bool) -> Candidate:
         error_type=error_type,
     )
     attributes = call_attributes(ex, notes, capture_content)
-    candidate = Candidate(item.order, span.trace_id, span.span_id, _parent(span), span.start_time_unix_nano,
-                          end_ns, span.kind, fields, attributes)
+    candidate = Candidate(item.trace_id, item.span_id, item.parent_id, item.start_ns, item.end_ns, span.kind,
+                          fields, attributes)
     item.candidate = candidate
     return candidate
-
-
-def _parent(span: Any) -> bytes | None:
-    parent = span.parent_span_id
-    return parent if parent and parent != _ZERO_SPAN else None
 
 
 def _mark_aggregates(spans: list[_Span], parents: dict[tuple[bytes, bytes], bytes | None]) -> None:
@@ -252,20 +253,23 @@ def _call(item: _Span, candidate: Candidate, attributes_max_bytes: int) -> LlmCa
 
 def _skeleton(item: _Span) -> SpanSkeleton:
     span, view, context = item.span, item.view, item.context
-    end_ns = span.end_time_unix_nano
+    service, environment = context.service, context.environment
+    hint: str | None = None
     if item.candidate is not None:
-        hint: str | None = HINT_DUPLICATE if item.candidate.dropped_by else HINT_AGGREGATE
-    else:
-        hint = span_kind_hint(view)
+        hint = HINT_DUPLICATE if item.candidate.dropped_by else HINT_AGGREGATE
+    if view.fields:
+        hint = hint or span_kind_hint(view)
+        service = service or first_str(view, keys.SERVICE_NAME)
+        environment = first_str(view, keys.ENVIRONMENT) or environment
     return SpanSkeleton(
-        trace_id=span.trace_id,
-        span_id=span.span_id,
-        parent_span_id=_parent(span),
+        trace_id=item.trace_id,
+        span_id=item.span_id,
+        parent_span_id=item.parent_id,
         name=span.name,
-        start_time=_time(span.start_time_unix_nano),
-        end_time=_time(end_ns) if end_ns and end_ns >= span.start_time_unix_nano else None,
-        service=context.service or first_str(view, keys.SERVICE_NAME) or UNKNOWN_SERVICE,
-        environment=first_str(view, keys.ENVIRONMENT) or context.environment,
+        start_time=_time(item.start_ns),
+        end_time=_time(item.end_ns) if item.end_ns is not None else None,
+        service=service or UNKNOWN_SERVICE,
+        environment=environment,
         kind=span.kind,
         status=STATUS_ERROR if span.status.code == _STATUS_CODE_ERROR else STATUS_OK,
         span_kind_hint=hint,

@@ -39,7 +39,6 @@ MERGEABLE = (
 class Candidate:
     """A call span on its way to becoming an ``LlmCall`` (fields are LlmCall keyword arguments)."""
 
-    order: int
     trace_id: bytes
     span_id: bytes
     parent_id: bytes | None

@@ -296,7 +296,7 @@ def _describe(value: Any) -> str:
 
 
 def _enum_converter(field: FieldDescriptor) -> Callable[[Any], int]:
-    by_name = {value.name: value.number for value in field.enum_type.values}
+    by_name: dict[str, int] = {value.name: value.number for value in field.enum_type.values}
 
     def convert(value: Any) -> int:
         if isinstance(value, str) and value in by_name:

@@ -52,7 +52,7 @@ def read_span(span: Any, capture_content: bool) -> SpanView:
     for entry in span.attributes:
         key_class = _cached(entry.key) or _classify(entry.key)
         if key_class.__class__ is tuple:
-            name, rank = key_class  # type: ignore[misc]
+            name, rank = key_class
             slot = fields.get(name)
             if slot is None:
                 fields[name] = [(rank, entry)]

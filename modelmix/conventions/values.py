@@ -141,11 +141,11 @@ def read_bool(value: Any) -> bool | None:
     """A boolean from ``boolValue``, "true"/"false"-like strings or 0/1 integers."""
     which = value.WhichOneof("value")
     if which == "bool_value":
-        return value.bool_value
+        return bool(value.bool_value)
     if which == "string_value":
         return _BOOL_WORDS.get(value.string_value.strip().lower())
     if which == "int_value" and value.int_value in (0, 1):
-        return value.int_value == 1
+        return bool(value.int_value == 1)
     return None
 
 

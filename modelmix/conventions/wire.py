@@ -19,7 +19,8 @@ class DecodeError(ValueError):
 def parse_protobuf_traces(body: bytes) -> ExportTraceServiceRequest:
     """Parse a binary ``ExportTraceServiceRequest``; raise ``DecodeError`` when it is malformed."""
     try:
-        return ExportTraceServiceRequest.FromString(bytes(body))
+        request: ExportTraceServiceRequest = ExportTraceServiceRequest.FromString(bytes(body))
+        return request
     except (_ProtobufDecodeError, RuntimeError, RecursionError, TypeError, ValueError) as exc:
         raise DecodeError(f"invalid OTLP protobuf trace request: {_first_line(exc)}") from None
 
@@ -27,7 +28,8 @@ def parse_protobuf_traces(body: bytes) -> ExportTraceServiceRequest:
 def parse_protobuf_logs(body: bytes) -> ExportLogsServiceRequest:
     """Parse a binary ``ExportLogsServiceRequest``; raise ``DecodeError`` when it is malformed."""
     try:
-        return ExportLogsServiceRequest.FromString(bytes(body))
+        request: ExportLogsServiceRequest = ExportLogsServiceRequest.FromString(bytes(body))
+        return request
     except (_ProtobufDecodeError, RuntimeError, RecursionError, TypeError, ValueError) as exc:
         raise DecodeError(f"invalid OTLP protobuf log request: {_first_line(exc)}") from None
 

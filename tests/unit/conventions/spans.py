@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
@@ -77,12 +77,12 @@ def make_span(
         span_id=span_id if span_id is not None else new_span_id(),
         parent_span_id=parent_span_id or b"",
         name=name,
-        kind=kind,
+        kind=cast(Any, kind),
         start_time_unix_nano=start_ns,
         end_time_unix_nano=end_ns if end_ns is not None else start_ns + duration_ns,
     )
     span.attributes.extend(key_values(attributes or {}))
-    span.status.code = status_code
+    span.status.code = cast(Any, status_code)
     span.status.message = status_message
     for event_name, event_attributes in events:
         event = span.events.add(name=event_name, time_unix_nano=start_ns + 1)

@@ -19,14 +19,14 @@ SECOND = 10**9
 
 
 def chat(model: str = "gpt-4o", input_tokens: int | None = 100, output_tokens: int | None = 20,
-         **extra: Any) -> dict[str, Any]:
+         extra: dict[str, Any] | None = None) -> dict[str, Any]:
     attributes: dict[str, Any] = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
                                   "gen_ai.request.model": model}
     if input_tokens is not None:
         attributes["gen_ai.usage.input_tokens"] = input_tokens
     if output_tokens is not None:
         attributes["gen_ai.usage.output_tokens"] = output_tokens
-    return {**attributes, **extra}
+    return {**attributes, **(extra or {})}
 
 
 def test_invoke_agent_span_with_usage_is_not_a_call() -> None:
@@ -75,7 +75,7 @@ def test_inference_span_aggregating_two_calls_becomes_a_skeleton() -> None:
     second = make_span(chat(input_tokens=20, output_tokens=4), trace_id=trace, parent_span_id=parent_id,
                        start_ns=NOW_NS - 56 * SECOND)
     batch = decode([parent, first, second])
-    assert sorted(call.input_tokens for call in batch.calls) == [10, 20]
+    assert sorted(call.input_tokens or 0 for call in batch.calls) == [10, 20]
     [skeleton] = batch.skeletons
     assert skeleton.span_id == parent_id and skeleton.span_kind_hint == "aggregate_llm"
 
@@ -99,7 +99,7 @@ def test_same_response_id_keeps_the_innermost_client_span() -> None:
                        "gen_ai.response.id": "chatcmpl-7", "session.id": "sess-from-outer"},
                       name="ChatCompletion", kind=SPAN_KIND_INTERNAL, trace_id=trace, span_id=outer_id,
                       duration_ns=5 * SECOND)
-    inner = make_span(chat(**{"gen_ai.response.id": "chatcmpl-7"}), name="openai.chat", trace_id=trace,
+    inner = make_span(chat(extra={"gen_ai.response.id": "chatcmpl-7"}), name="openai.chat", trace_id=trace,
                       parent_span_id=outer_id, start_ns=NOW_NS - 60 * SECOND + 1000)
     batch = decode([outer, inner])
     call = only_call(batch)
@@ -114,15 +114,15 @@ def test_same_response_id_keeps_the_innermost_client_span() -> None:
 
 def test_same_response_id_in_sibling_spans_prefers_the_client_span() -> None:
     trace = new_trace_id()
-    internal = make_span(chat(**{"gen_ai.response.id": "msg_1"}), kind=SPAN_KIND_INTERNAL, trace_id=trace)
-    client = make_span(chat(**{"gen_ai.response.id": "msg_1"}), kind=SPAN_KIND_CLIENT, trace_id=trace,
+    internal = make_span(chat(extra={"gen_ai.response.id": "msg_1"}), kind=SPAN_KIND_INTERNAL, trace_id=trace)
+    client = make_span(chat(extra={"gen_ai.response.id": "msg_1"}), kind=SPAN_KIND_CLIENT, trace_id=trace,
                        start_ns=NOW_NS - 30 * SECOND)
     call = only_call(decode([internal, client]))
     assert call.span_id == client.span_id
 
 
 def test_same_response_id_in_different_traces_is_not_a_duplicate() -> None:
-    batch = decode([make_span(chat(**{"gen_ai.response.id": "r"})), make_span(chat(**{"gen_ai.response.id": "r"}))])
+    batch = decode([make_span(chat(extra={"gen_ai.response.id": "r"})), make_span(chat(extra={"gen_ai.response.id": "r"}))])
     assert len(batch.calls) == 2 and batch.duplicates == 0
 
 
@@ -134,7 +134,7 @@ def test_nested_spans_with_same_model_and_tokens_are_one_call() -> None:
                        "traceloop.workflow.name": "triage"},
                       name="ChatOpenAI.chat", kind=SPAN_KIND_INTERNAL, trace_id=trace, span_id=outer_id,
                       duration_ns=5 * SECOND)
-    inner = make_span(chat(model="gpt-4o", **{"gen_ai.response.model": "gpt-4o-2024-08-06"}), trace_id=trace,
+    inner = make_span(chat(model="gpt-4o", extra={"gen_ai.response.model": "gpt-4o-2024-08-06"}), trace_id=trace,
                       parent_span_id=outer_id, start_ns=NOW_NS - 60 * SECOND + 1000)
     batch = decode([outer, inner])
     call = only_call(batch)
@@ -186,7 +186,7 @@ def test_three_stacked_instrumentations_collapse_to_one() -> None:
     top = make_span(chat(), kind=SPAN_KIND_INTERNAL, trace_id=trace, span_id=top_id, duration_ns=9 * SECOND)
     middle = make_span(chat(), kind=SPAN_KIND_INTERNAL, trace_id=trace, span_id=middle_id,
                        parent_span_id=top_id, start_ns=NOW_NS - 59 * SECOND, duration_ns=5 * SECOND)
-    bottom = make_span(chat(**{"user.id": "u"}), trace_id=trace, parent_span_id=middle_id,
+    bottom = make_span(chat(extra={"user.id": "u"}), trace_id=trace, parent_span_id=middle_id,
                        start_ns=NOW_NS - 58 * SECOND, duration_ns=SECOND)
     batch = decode([top, middle, bottom])
     assert only_call(batch).span_id == bottom.span_id

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from modelmix.conventions import DecodedBatch, decode_traces, parse_json_traces, parse_protobuf_traces
-from modelmix.records import LlmCall
+from modelmix.records import LlmCall, SpanSkeleton
 from tests.otlp_fixtures import OtlpFixture, fixture_names, load_fixture
 
 FIXTURES = ["openai-v2", "openllmetry"]
@@ -147,7 +147,8 @@ def _strings_in(value: Any) -> list[str]:
 def _record_strings(batches: list[DecodedBatch]) -> str:
     texts: list[str] = []
     for batch in batches:
-        for record in [*batch.calls, *batch.skeletons]:
+        records: list[LlmCall | SpanSkeleton] = [*batch.calls, *batch.skeletons]
+        for record in records:
             for field in fields(record):
                 texts.extend(_strings_in(getattr(record, field.name)))
     return "\n".join(texts)

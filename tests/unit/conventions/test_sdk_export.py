@@ -48,8 +48,8 @@ def receiver() -> Iterator[HTTPServer]:
 
 @pytest.mark.parametrize("compression", [Compression.NoCompression, Compression.Gzip])
 def test_sdk_exported_spans_decode(receiver: HTTPServer, compression: Compression) -> None:
-    host, port = receiver.server_address[:2]
-    exporter = OTLPSpanExporter(endpoint=f"http://{host}:{port}/v1/traces", compression=compression, timeout=10)
+    port = receiver.server_address[1]
+    exporter = OTLPSpanExporter(endpoint=f"http://127.0.0.1:{port}/v1/traces", compression=compression, timeout=10)
     provider = TracerProvider(resource=Resource.create({"service.name": "sdk-app",
                                                          "deployment.environment.name": "test"}))
     provider.add_span_processor(SimpleSpanProcessor(exporter))
