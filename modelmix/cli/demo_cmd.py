@@ -13,7 +13,7 @@ import sys
 
 from modelmix.cli import CommandError
 from modelmix.demo import DemoError, run_demo
-from modelmix.demo.price_change import apply_price_change, price_change_command
+from modelmix.demo.price_change import apply_price_change, price_change_commands
 from modelmix.demo.progress import ProgressBar
 from modelmix.demo.schedule import MAX_WEEKS, demo_window
 from modelmix.settings import Settings
@@ -52,7 +52,7 @@ def handle_demo(args: argparse.Namespace, settings: Settings) -> int:
     if args.with_price_change and not settings.database_url:
         raise CommandError(
             "--with-price-change stores a price override and needs MODELMIX_DATABASE_URL; without it, run "
-            "the demo plainly and then the `modelmix prices set` command it prints."
+            "the demo plainly and then the `modelmix prices set` and `modelmix reprice` commands it prints."
         )
     token = args.token or (settings.ingest_tokens[0] if settings.ingest_tokens else None)
     headers = {"Authorization": f"Bearer {token}"} if token else None
@@ -73,8 +73,9 @@ def handle_demo(args: argparse.Namespace, settings: Settings) -> int:
         print(f"price change: gemini-2.5-pro discount from {change.valid_from:%Y-%m-%d} {stored}; "
               f"{change.rows_repriced:,} calls repriced")
     else:
-        print("to add a mid-period price change (a Gemini 2.5 Pro discount) and reprice history, run:\n  "
-              + price_change_command(window))
+        print("to add a mid-period price change (a Gemini 2.5 Pro discount) and reprice history, run:")
+        for command in price_change_commands(window):
+            print(f"  {command}")
     print(_next_steps(settings))
     return 0
 

@@ -5,11 +5,12 @@ discount of 20% on the list price. The demo itself never writes to the database;
 ``modelmix demo --with-price-change`` and ``MODELMIX_DATABASE_URL`` set, the CLI stores this
 override with ``modelmix.pricing.set_price_override`` and then reprices the affected window with
 ``modelmix.pricing.reprice``. Without a database URL it prints the equivalent ``modelmix prices set``
-command for the operator to run.
+and ``modelmix reprice`` commands for the operator to run.
 """
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -36,12 +37,15 @@ def change_starts(window: DemoWindow) -> datetime:
     return middle.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=middle.hour >= 12)
 
 
-def price_change_command(window: DemoWindow) -> str:
-    return (
+def price_change_commands(window: DemoWindow) -> list[str]:
+    """The two commands an operator runs to store the change and reprice the history after it."""
+    starts = f"{change_starts(window):%Y-%m-%dT%H:%M:%SZ}"
+    until = f"{window.end + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}"
+    return [
         f"modelmix prices set {MODEL} --input {INPUT_PER_MTOK} --output {OUTPUT_PER_MTOK} "
-        f"--cache-read {CACHE_READ_PER_MTOK} --from {change_starts(window):%Y-%m-%dT%H:%M:%SZ} "
-        f"--note '{NOTE}' --reprice"
-    )
+        f"--cache-read {CACHE_READ_PER_MTOK} --from {starts} --note {shlex.quote(NOTE)}",
+        f"modelmix reprice --since {starts} --until {until}",
+    ]
 
 
 def apply_price_change(database_url: str, window: DemoWindow) -> PriceChangeResult:
