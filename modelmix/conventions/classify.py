@@ -5,8 +5,10 @@ A span is an inference candidate when one convention says so, tried in this orde
 (chat, completion), ``openinference.span.kind=LLM``, ``langfuse.observation.type=generation``,
 and OpenLLMetry's provider span names ``<vendor>.<operation>`` (``openai.chat``,
 ``anthropic.completion``) when the span also names a model. Embeddings are recognised the same way
-and counted apart. Agent, workflow, task and tool spans are never calls, whatever usage they
-carry: their totals aggregate calls below them. Whether a candidate is a *leaf* is decided later,
+and counted apart. Agent, workflow, task and tool spans (``invoke_agent``, ``traceloop.span.kind``,
+OpenInference ``AGENT``/``CHAIN``/``TOOL``) are never calls, whatever usage they carry: their
+totals aggregate calls below them. An explicit inference marker (operation name,
+``llm.request.type``, OpenInference ``LLM``) wins over a Traceloop span kind. Whether a candidate is a *leaf* is decided later,
 over the whole request (``decode``).
 """
 
@@ -65,12 +67,12 @@ def classify(view: SpanView, span_name: str) -> Classified | None:
         operation = (first_str(view, keys.OPERATION) or "").lower()
         if operation:
             return _OPERATIONS.get(operation)  # any other operation (invoke_agent ...) is no call
-    if keys.TRACELOOP_KIND in fields and (first_str(view, keys.TRACELOOP_KIND) or "").lower() in _NOT_CALL_KINDS:
-        return None
     if keys.LLM_REQUEST_TYPE in fields:
         found = _LLM_REQUEST_TYPES.get((first_str(view, keys.LLM_REQUEST_TYPE) or "").lower())
         if found is not None:
             return found
+    if keys.TRACELOOP_KIND in fields and (first_str(view, keys.TRACELOOP_KIND) or "").lower() in _NOT_CALL_KINDS:
+        return None
     if keys.OPENINFERENCE_KIND in fields:
         kind = (first_str(view, keys.OPENINFERENCE_KIND) or "").upper()
         if kind == "LLM":

@@ -199,3 +199,15 @@ def test_a_span_sent_twice_in_one_request_is_kept_once() -> None:
     batch = decode([span, span])
     assert len(batch.calls) == 1
     assert batch.dedup_rules.get("span_id") == 1 and batch.rejected == 0
+
+
+def test_explicit_request_type_wins_over_a_traceloop_task_kind() -> None:
+    call = only_call(decode(make_span({"llm.request.type": "chat", "traceloop.span.kind": "task",
+                                       "gen_ai.request.model": "gpt-4o"}, name="ChatOpenAI.chat")))
+    assert call.operation == "chat"
+
+
+def test_openinference_chain_span_with_token_counts_is_not_a_call() -> None:
+    batch = decode(make_span({"openinference.span.kind": "CHAIN", "llm.token_count.prompt": 50,
+                              "llm.model_name": "gpt-4o"}, name="RunnableSequence", kind=SPAN_KIND_INTERNAL))
+    assert batch.calls == [] and batch.skeletons[0].span_kind_hint == "chain"
