@@ -46,6 +46,14 @@ _LANGFUSE_USAGE_KEYS = {
 }
 
 
+_OPTIONAL_TEXT = (
+    ("finish_reason", keys.FINISH_REASON), ("response_id", keys.RESPONSE_ID),
+    ("modelmix_task", keys.MODELMIX_TASK), ("workflow_task", keys.WORKFLOW_NAME),
+    ("session_id", keys.SESSION_ID), ("user_id", keys.USER_ID), ("agent_name", keys.AGENT_NAME),
+    ("escalated_from", keys.ESCALATED_FROM),
+)
+
+
 class Extraction:
     """Collects typed values and remembers which attribute entries were consumed."""
 
@@ -120,14 +128,12 @@ def call_fields(view: SpanView, call_kind: str, *, is_openlit: bool) -> tuple[di
     notes = _normalize_tokens(tokens, is_openlit and out["provider"] == "anthropic")
     out.update(tokens)
     out["reported_cost_usd"] = _reported_cost(ex, is_openlit)
-    out["finish_reason"] = ex.text(keys.FINISH_REASON)
     out["streamed"] = ex.flag(keys.STREAMED)
-    out["response_id"] = ex.text(keys.RESPONSE_ID)
-    out["task"] = ex.text(keys.MODELMIX_TASK) or ex.text(keys.WORKFLOW_NAME)
-    out["session_id"] = ex.text(keys.SESSION_ID)
-    out["user_id"] = ex.text(keys.USER_ID)
-    out["agent_name"] = ex.text(keys.AGENT_NAME)
-    out["escalated_from"] = ex.text(keys.ESCALATED_FROM)
+    present = view.fields
+    for name, field in _OPTIONAL_TEXT:  # most spans carry few of these: skip the absent ones
+        out[name] = ex.text(field) if field in present else None
+    modelmix_task, workflow_task = out.pop("modelmix_task"), out.pop("workflow_task")
+    out["task"] = modelmix_task or workflow_task
     out["verification"] = _verification(ex)
     if notes:
         out["_notes"] = notes
