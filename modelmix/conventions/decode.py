@@ -84,7 +84,16 @@ def decode_traces(
     max_span_age_days: int = 400,
     now: datetime | None = None,
 ) -> DecodedBatch:
-    now_ns = time.time_ns() if now is None else int(now.timestamp() * 1e6) * 1000
+    """Normalize one trace request; never raises on span contents (bad spans are rejected).
+
+    ``capture_content`` keeps prompts/completions in the calls' attributes (off: scrubbed);
+    ``attributes_max_bytes`` bounds each call's leftover attributes as compact JSON;
+    ``max_span_age_days`` and ``now`` (default: the current time) set the accepted start times.
+    """
+    if now is None:
+        now_ns = time.time_ns()
+    else:  # a naive ``now`` is taken as UTC
+        now_ns = int((now if now.tzinfo else now.replace(tzinfo=UTC)).timestamp()) * 10**9
     oldest_ns = now_ns - max_span_age_days * _NS_PER_DAY
     newest_ns = now_ns + _NS_PER_DAY
     spans: list[_Span] = []

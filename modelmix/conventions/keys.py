@@ -98,8 +98,9 @@ FIELD_KEYS: Final[dict[str, tuple[str, ...]]] = {
     ENTITY_NAME: ("traceloop.entity.name",),
     ESCALATED_FROM: ("modelmix.escalated_from",),
     VERIFICATION: ("modelmix.verification",),
-    SERVICE_NAME: ("service.name",),
-    ENVIRONMENT: ("deployment.environment.name", "deployment.environment", "langfuse.environment"),
+    SERVICE_NAME: ("service.name", "gen_ai.application_name"),  # the latter: OpenLIT's legacy copy
+    ENVIRONMENT: ("deployment.environment.name", "deployment.environment", "langfuse.environment",
+                  "gen_ai.environment"),
     SDK_NAME: ("telemetry.sdk.name",),
     SERVER_ADDRESS: ("server.address",),
     API_BASE: ("gen_ai.openai.api_base", "gen_ai.endpoint"),

@@ -346,3 +346,9 @@ def test_invalid_preferred_key_falls_back_to_alias() -> None:
                                        "gen_ai.usage.input_tokens": -3, "gen_ai.usage.prompt_tokens": 9})))
     assert call.input_tokens == 9
     assert call.attributes["_invalid_values"] == ["gen_ai.usage.input_tokens"]
+
+
+def test_openlit_legacy_application_name_and_environment() -> None:
+    batch = decode(make_span({"gen_ai.operation.name": "chat", "gen_ai.request.model": "m",
+                              "gen_ai.application_name": "legacy-app", "gen_ai.environment": "qa"}), resource={})
+    assert (batch.calls[0].service, batch.calls[0].environment) == ("legacy-app", "qa")

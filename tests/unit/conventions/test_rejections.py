@@ -106,3 +106,9 @@ def test_bad_ids_and_times_in_json_reject_only_their_span() -> None:
     assert batch.rejected == 5
     assert [call.span_id.hex() for call in batch.calls] == ["b7ad6b7169203331", "b7ad6b7169203336"]
     assert batch.calls[1].service == "unknown_service"
+
+
+def test_naive_now_is_taken_as_utc() -> None:
+    span = make_span(CHAT, start_ns=NOW_NS + DAY // 2)
+    assert decode(span, now=NOW.replace(tzinfo=None)).rejected == 0
+    assert decode(span, now=NOW.replace(tzinfo=None) - timedelta(days=1)).rejected == 1
