@@ -1,0 +1,70 @@
+"""Model mix: share by model, tier or provider in calls, tokens or cost; over time; per service and task."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import charts, context, data
+from app.format import count, money, percent, tokens
+
+ctx = context.current()
+st.title("Model mix")
+ctx.caption()
+ctx.require_data()
+
+controls = st.columns([2, 2, 3])
+with controls[0]:
+    by = st.segmented_control("Group by", ["model", "tier", "provider"], default="model", key="mix_by",
+                              format_func=str.capitalize) or "model"
+with controls[1]:
+    measure = st.segmented_control("Share of", ["calls", "tokens", "cost"], default="calls", key="mix_measure",
+                                   format_func=str.capitalize) or "calls"
+
+totals = data.mix_totals(ctx.db, ctx.filters, by, measure)
+ctx.require_calls_in_window(int(totals["calls"].sum()) if not totals.empty else 0)
+unpriced = int(totals["unpriced_calls"].sum())
+if measure == "cost" and unpriced:
+    st.caption(f"Cost shares are of known spend; {count(unpriced)} unpriced calls are left out (never counted as $0).")
+if measure == "tokens" and int(totals["calls_missing_tokens"].sum()):
+    st.caption(f"{count(int(totals['calls_missing_tokens'].sum()))} calls reported no token counts and add "
+               "nothing to token shares.")
+
+left, right = st.columns([2, 3])
+with left:
+    st.subheader(f"Share of {measure} by {by}")
+    st.plotly_chart(charts.share_bars(totals, by, "value", "share", ctx.colors, measure), width="stretch",
+                    key="mix_share_bars")
+with right:
+    st.subheader("Over time")
+    series = data.mix_series(ctx.db, ctx.filters, ctx.bucket, by, measure)
+    st.plotly_chart(charts.stacked_over_time(series, by, ctx.colors, measure), width="stretch",
+                    key="mix_over_time")
+
+st.subheader("Breakdown")
+tab_service, tab_task, tab_env = st.tabs(["By service", "By task", "By environment"])
+for tab, split in ((tab_service, "service"), (tab_task, "task"), (tab_env, "environment")):
+    with tab:
+        breakdown = data.mix_breakdown(ctx.db, ctx.filters, by, split, measure)
+        st.plotly_chart(charts.breakdown_bars(breakdown, split, by, ctx.colors, measure), width="stretch",
+                        key=f"mix_breakdown_{split}")
+
+st.subheader("Models in this window")
+models = data.model_mix(ctx.db, ctx.filters)
+table = models.assign(
+    tokens_in=[tokens(v) for v in models["input_tokens"]],
+    tokens_out=[tokens(v) for v in models["output_tokens"]],
+    cached=[tokens(v) for v in models["cached_input_tokens"]],
+    spend=[money(v) for v in models["cost_usd"]],
+    calls_share=[percent(v) for v in models["share_calls"]],
+    spend_share=[percent(v) for v in models["share_cost"]],
+    tier=[t or "unknown" for t in models["tier"]],
+)
+st.dataframe(
+    table[["model", "provider", "tier", "calls", "errors", "calls_share", "tokens_in", "tokens_out", "cached",
+           "spend", "spend_share", "unpriced_calls"]],
+    hide_index=True, width="stretch",
+    column_config={
+        "calls_share": "share of calls", "tokens_in": "input tokens", "tokens_out": "output tokens",
+        "cached": "cached input", "spend_share": "share of spend", "unpriced_calls": "unpriced calls",
+    },
+)

@@ -1,0 +1,128 @@
+"""Small reads only the dashboard needs: how much data exists, every model seen, per-task escalation trend.
+
+``data_extent`` lets the dashboard tell "nothing stored yet" (show how to send data) from "nothing in
+this window" (show where the data is). ``known_models`` gives every (canonical model, tier) ever
+rolled up, so charts can give each model the same color on every page and for every filter.
+``mix_totals`` is the window's share per model / tier / provider in any measure, and
+``escalation_trend_by_task`` is ``escalation_trend`` split per task. Same conventions as the rest of
+``modelmix.analytics``: filters are bound parameters, results are typed rows or DataFrames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, and_, func, select
+
+from modelmix.analytics.convert import frame, money_float, ratio
+from modelmix.analytics.facts import BUCKETS, Bucket, call_totals
+from modelmix.analytics.filters import Filters
+from modelmix.analytics.runs import run_conditions
+from modelmix.analytics.tables import llm_calls, rollups, task_runs
+
+MIX_TOTAL_COLUMNS = ["calls", "value", "share", "unpriced_calls", "calls_missing_tokens"]
+_MIX_DIMENSIONS = {"model": "canonical_model", "tier": "tier", "provider": "provider"}
+_MIX_MEASURES = ("calls", "tokens", "cost")
+TASK_TREND_COLUMNS = ["bucket", "task", "runs", "escalated_runs", "explicit_runs", "inferred_runs", "rate"]
+
+
+@dataclass(frozen=True)
+class DataExtent:
+    """What is stored at all, whatever the filters: LLM calls and the span of their start times."""
+
+    calls: int
+    first_call: datetime | None
+    last_call: datetime | None
+    task_runs: int
+
+    @property
+    def empty(self) -> bool:
+        return self.calls == 0
+
+
+def data_extent(engine: Engine) -> DataExtent:
+    """Count of stored LLM calls (not embeddings) and their first and last start time."""
+    c = llm_calls.c
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(func.count(), func.min(c.start_time), func.max(c.start_time)).where(c.call_kind == "llm")
+        ).one()
+        runs = conn.execute(select(func.count()).select_from(task_runs)).scalar_one()
+    return DataExtent(calls=int(row[0]), first_call=row[1], last_call=row[2], task_runs=int(runs))
+
+
+def known_models(engine: Engine) -> list[tuple[str, str]]:
+    """Every (canonical model, tier) in the rollups of LLM calls, sorted; unknown model or tier is ''.
+
+    A model whose tier changed over time appears once per tier it had; callers pick one."""
+    r = rollups.c
+    stmt = (
+        select(r.canonical_model, r.tier).distinct()
+        .where(r.call_kind == "llm")
+        .order_by(r.canonical_model, r.tier)
+    )
+    with engine.connect() as conn:
+        return [(str(model), str(tier)) for model, tier in conn.execute(stmt)]
+
+
+def escalation_trend_by_task(engine: Engine, filters: Filters, bucket: Bucket = "day") -> pd.DataFrame:
+    """Per bucket and task: runs started, escalated runs (explicit / inferred) and the rate.
+
+    Columns ``TASK_TREND_COLUMNS``; rate = escalated runs / runs started in the bucket."""
+    if bucket not in BUCKETS:
+        raise ValueError(f"bucket must be one of {BUCKETS}, got {bucket!r}")
+    r = task_runs.c
+    bucket_col = func.date_trunc(bucket, r.start_time, "UTC")
+    stmt = (
+        select(
+            bucket_col.label("bucket"), r.task, func.count().label("runs"),
+            func.count().filter(r.escalated).label("escalated_runs"),
+            func.count().filter(and_(r.escalated, r.escalation == "explicit")).label("explicit_runs"),
+            func.count().filter(and_(r.escalated, r.escalation == "inferred")).label("inferred_runs"),
+        )
+        .where(and_(*run_conditions(filters)))
+        .group_by(bucket_col, r.task)
+        .order_by(bucket_col, r.task)
+    )
+    with engine.connect() as conn:
+        rows = [dict(row._mapping) for row in conn.execute(stmt)]
+    for row in rows:
+        row["rate"] = ratio(row["escalated_runs"], row["runs"])
+    return frame(rows, TASK_TREND_COLUMNS)
+
+
+def _measure(row: dict[str, Any], measure: str) -> float:
+    """A group's value; tokens count input + output that are known; unknown cost is NaN, never 0."""
+    if measure == "calls":
+        return float(row["calls"])
+    if measure == "tokens":
+        return float((row["input_tokens"] or 0) + (row["output_tokens"] or 0))
+    return money_float(row["cost_usd"])
+
+
+def mix_totals(engine: Engine, filters: Filters, by: str = "model", measure: str = "calls") -> pd.DataFrame:
+    """The window's LLM calls per model / tier / provider in one measure (calls, tokens or cost).
+
+    Columns ``<by>, calls, value, share, unpriced_calls, calls_missing_tokens``, largest value first.
+    ``share`` is of the window's known total; a group whose every call is unpriced has cost NaN and
+    no cost share."""
+    if by not in _MIX_DIMENSIONS:
+        raise ValueError(f"by must be one of {tuple(_MIX_DIMENSIONS)}, got {by!r}")
+    if measure not in _MIX_MEASURES:
+        raise ValueError(f"measure must be one of {_MIX_MEASURES}, got {measure!r}")
+    dimension = _MIX_DIMENSIONS[by]
+    with engine.connect() as conn:
+        rows = call_totals(conn, filters, (dimension,))
+    values = [_measure(row, measure) for row in rows]
+    total = sum(v for v in values if v == v)  # NaN != NaN: unknown cost stays out of the total
+    out = [
+        {by: row[dimension], "calls": int(row["calls"]), "value": value,
+         "share": ratio(value, total) if value == value else None,
+         "unpriced_calls": int(row["unpriced_calls"]), "calls_missing_tokens": int(row["calls_missing_tokens"])}
+        for row, value in zip(rows, values, strict=True)
+    ]
+    out.sort(key=lambda r: (-(r["value"] if r["value"] == r["value"] else -1.0), -r["calls"], r[by]))
+    return frame(out, [by, *MIX_TOTAL_COLUMNS])
