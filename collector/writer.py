@@ -82,24 +82,37 @@ class PostgresWriter:
         priced = self._price(calls)
         call_rows = [call_row(c) for c in priced]
         skeleton_rows = [skeleton_row(s) for s in skeletons]
+        reused = self._conn is not None
         try:
-            self._ensure_partitions(priced, skeletons)
-            conn = self._connection()
-            try:
-                with conn.transaction():
-                    counts = write_rows(conn, call_rows, skeleton_rows)
-                rejected: frozenset[SpanKey] = frozenset()
-                messages: tuple[str, ...] = ()
-            except DATA_ERRORS as exc:
-                log.warning("a batch of %d rows hit a data error (%s); isolating the bad rows",
-                            len(call_rows) + len(skeleton_rows), _first_line(exc))
-                counts, rejected, messages = self._write_isolating(conn, call_rows, skeleton_rows)
+            counts, rejected, messages = self._store(priced, skeletons, call_rows, skeleton_rows)
         except UNREACHABLE_ERRORS as exc:
             self._discard_connection()
-            raise DatabaseUnavailable(f"PostgreSQL is unreachable: {_first_line(exc)}") from exc
+            if not reused:
+                raise DatabaseUnavailable(f"PostgreSQL is unreachable: {_first_line(exc)}") from exc
+            # A kept connection may have died while idle (server restart, failover, idle timeout):
+            # try once more on a new one. Safe even if the lost commit went through: writes are idempotent.
+            log.info("the database connection was lost (%s); reconnecting", _first_line(exc))
+            try:
+                counts, rejected, messages = self._store(priced, skeletons, call_rows, skeleton_rows)
+            except UNREACHABLE_ERRORS as again:
+                self._discard_connection()
+                raise DatabaseUnavailable(f"PostgreSQL is unreachable: {_first_line(again)}") from again
         duplicates = len(call_rows) + len(skeleton_rows) - len(rejected) - counts.calls - counts.skeletons
         return BatchResult(calls_written=counts.calls, skeletons_written=counts.skeletons,
                            duplicates=duplicates, rejected=rejected, messages=messages)
+
+    def _store(self, calls: Sequence[LlmCall], skeletons: Sequence[SpanSkeleton],
+               call_rows: list[tuple[Any, ...]], skeleton_rows: list[tuple[Any, ...]]
+               ) -> tuple[WriteCounts, frozenset[SpanKey], tuple[str, ...]]:
+        self._ensure_partitions(calls, skeletons)
+        conn = self._connection()
+        try:
+            with conn.transaction():
+                return write_rows(conn, call_rows, skeleton_rows), frozenset(), ()
+        except DATA_ERRORS as exc:
+            log.warning("a batch of %d rows hit a data error (%s); isolating the bad rows",
+                        len(call_rows) + len(skeleton_rows), _first_line(exc))
+            return self._write_isolating(conn, call_rows, skeleton_rows)
 
     def close(self) -> None:
         self._discard_connection()

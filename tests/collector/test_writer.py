@@ -233,3 +233,16 @@ def test_a_task_on_the_call_itself_is_stored_with_its_source(writer: PostgresWri
         rows = dict((r[0], (r[1], r[2])) for r in conn.execute(
             text("SELECT span_name, task, task_source FROM llm_calls")))
     assert rows == {"with-task": ("classify-ticket", "call_attribute"), "no-task": (None, None)}
+
+
+def test_a_connection_lost_while_idle_is_replaced_without_failing_the_batch(
+        writer: PostgresWriter, engine: Engine) -> None:
+    writer.write([make_call()], [])
+    with engine.connect() as conn:  # what a server restart or an idle timeout does to the session
+        killed = conn.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = 'modelmix-collector' AND datname = current_database()")).scalar_one()
+    assert killed == 1
+    result = writer.write([make_call(), make_call()], [])
+    assert result.calls_written == 2
+    assert count(engine, "llm_calls") == 3
