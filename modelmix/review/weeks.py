@@ -11,7 +11,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 WEEK = timedelta(days=7)
-_ISO_WEEK = re.compile(r"(?P<year>\d{4})-[Ww](?P<week>\d{2})")
+_ISO_WEEK = re.compile(r"(?P<year>[0-9]{4})-[Ww](?P<week>[0-9]{2})")
 _SHOWN_CHARS = 40
 
 

@@ -63,6 +63,7 @@ class Fortnight:
                              input_tokens=1000, output_tokens=100, cost=COST[model], escalation=escalation,
                              finish_reason="stop")
         row["model"] = row["response_model"] = model  # served name = canonical name, so repricing finds it
+        row["task_source"] = "call_attribute"  # as the assembler records it, so rollups can be rebuilt
 
     def run(self, week: datetime, n: int, task: str, model: str, escalate_to: str | None = None,
             days: int = 5) -> None:
