@@ -29,7 +29,7 @@ from modelmix.settings import Settings
 
 log = logging.getLogger(__name__)
 
-GRACE_SECONDS = 10.0
+GRACE_SECONDS = 10
 
 
 @dataclass(frozen=True)

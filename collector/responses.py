@@ -23,8 +23,8 @@ from collector.payload import Encoding
 
 def encode(message: Message, encoding: Encoding) -> bytes:
     if encoding is Encoding.JSON:
-        return json_format.MessageToJson(message, indent=None).encode()
-    return message.SerializeToString()
+        return str(json_format.MessageToJson(message, indent=None)).encode()
+    return bytes(message.SerializeToString())
 
 
 def message_response(message: Message, encoding: Encoding, status_code: int = 200) -> Response:

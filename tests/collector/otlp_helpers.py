@@ -53,7 +53,9 @@ def _to_canonical_json(node: Any) -> Any:
 
 def fixture_request(path: Path) -> ExportTraceServiceRequest:
     document = json.loads(path.read_bytes())
-    return json_format.ParseDict(_to_canonical_json(document), ExportTraceServiceRequest())
+    request = ExportTraceServiceRequest()
+    json_format.ParseDict(_to_canonical_json(document), request)
+    return request
 
 
 def content_probes(paths: list[Path]) -> set[str]:

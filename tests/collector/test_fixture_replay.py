@@ -129,7 +129,7 @@ def test_no_prompt_or_completion_text_is_stored(collector: Collector, engine: En
             "WHERE table_schema = 'public' AND data_type IN ('text', 'jsonb', 'json', 'character varying')"
         )).all()
         assert {(t, c) for t, c in columns} >= {("llm_calls", "attributes"), ("llm_calls", "span_name")}
-        dump = []
+        dump: list[str] = []
         for table, column in columns:
             dump.extend(v for v in conn.execute(text(
                 f'SELECT "{column}"::text FROM "{table}" WHERE "{column}" IS NOT NULL')).scalars())  # noqa: S608

@@ -108,7 +108,7 @@ def test_full_queue_is_unavailable_with_retry_info(start_collector: StartCollect
         stub.Export(second, timeout=30)
     error = failure.value
     assert error.code() == grpc.StatusCode.UNAVAILABLE
-    trailers = dict(error.trailing_metadata())  # type: ignore[attr-defined]
+    trailers = dict(error.trailing_metadata())
     status = Status.FromString(trailers["grpc-status-details-bin"])
     info = RetryInfo()
     assert status.code == grpc.StatusCode.UNAVAILABLE.value[0] and status.details[0].Unpack(info)

@@ -6,6 +6,7 @@ import gzip
 import json
 import threading
 import time
+from collections.abc import Iterator
 
 import httpx
 import psycopg
@@ -139,7 +140,7 @@ def test_bodies_over_the_limit_get_413(start_collector: StartCollector, engine: 
     assert len(big) > limit
     assert post(collector, big, PROTOBUF).status_code == 413
 
-    def chunks() -> object:  # no Content-Length: the limit is enforced while reading
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit is enforced while reading
         for start in range(0, len(big), 8192):
             yield big[start:start + 8192]
 

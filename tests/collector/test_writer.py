@@ -196,7 +196,8 @@ def test_pricer_fills_cost_and_a_failing_pricer_leaves_the_call_unpriced(engine:
     writer.write([priced, unknown], [])
     writer.close()
     with engine.connect() as conn:
-        rows = dict(conn.execute(text("SELECT request_model, cost_usd FROM llm_calls")).all())
+        rows: dict[str, Decimal | None] = {r[0]: r[1] for r in conn.execute(
+            text("SELECT request_model, cost_usd FROM llm_calls"))}
         model = conn.execute(text("SELECT model, canonical_model, price_source FROM llm_calls "
                                   "WHERE request_model = 'gpt-4o-mini'")).one()
     assert rows == {"gpt-4o-mini": Decimal("0.0000375"), "mystery": None}
@@ -230,8 +231,8 @@ def test_unreachable_database_fails_the_batch_and_opens_the_circuit() -> None:
 def test_a_task_on_the_call_itself_is_stored_with_its_source(writer: PostgresWriter, engine: Engine) -> None:
     writer.write([make_call(task="classify-ticket", span_name="with-task"), make_call(span_name="no-task")], [])
     with engine.connect() as conn:
-        rows = dict((r[0], (r[1], r[2])) for r in conn.execute(
-            text("SELECT span_name, task, task_source FROM llm_calls")))
+        rows: dict[str, tuple[str | None, str | None]] = {
+            r[0]: (r[1], r[2]) for r in conn.execute(text("SELECT span_name, task, task_source FROM llm_calls"))}
     assert rows == {"with-task": ("classify-ticket", "call_attribute"), "no-task": (None, None)}
 
 
