@@ -115,7 +115,7 @@ def decode_traces(
                 if problem is not None:
                     rejected += 1
                     if len(messages) < MAX_MESSAGES:
-                        messages.append(f"span {span_id.hex()[:16]} of trace {trace_id.hex()[:32]}: {problem}")
+                        messages.append(f"span {span_id[:8].hex()} of trace {trace_id[:16].hex()}: {problem}")
                     continue
                 key = (trace_id, span_id)
                 if key in parents:
@@ -130,18 +130,8 @@ def decode_traces(
                                    end_ns if end_ns >= start_ns else None, view, context,
                                    classify(view, span.name)))
 
-    def is_ancestor(trace_id: bytes, ancestor_id: bytes, span_id: bytes) -> bool:
-        current = parents.get((trace_id, span_id))
-        for _ in range(_MAX_ANCESTRY):
-            if current is None:
-                return False
-            if current == ancestor_id:
-                return True
-            current = parents.get((trace_id, current))
-        return False
-
     candidates = [_candidate(item, capture_content) for item in spans if item.classified is not None]
-    rules = deduplicate(candidates, is_ancestor)
+    rules = deduplicate(candidates, _Ancestry(parents).is_ancestor)
     _mark_aggregates(spans, parents)
     calls: list[LlmCall] = []
     skeletons: list[SpanSkeleton] = []
@@ -154,6 +144,24 @@ def decode_traces(
     if repeated:
         rules["span_id"] = repeated
     return DecodedBatch(calls, skeletons, rejected, messages, sum(rules.values()), rules)
+
+
+class _Ancestry:
+    """Parent links of the request's spans, walked upwards (bounded, so cycles cannot hang it)."""
+
+    def __init__(self, parents: dict[tuple[bytes, bytes], bytes | None]) -> None:
+        self.parents = parents
+
+    def is_ancestor(self, trace_id: bytes, ancestor_id: bytes, span_id: bytes) -> bool:
+        parents = self.parents
+        current = parents.get((trace_id, span_id))
+        for _ in range(_MAX_ANCESTRY):
+            if current is None:
+                return False
+            if current == ancestor_id:
+                return True
+            current = parents.get((trace_id, current))
+        return False
 
 
 def _resource_context(resource: Any) -> tuple[str | None, str | None, str | None]:
@@ -233,7 +241,7 @@ def _mark_aggregates(spans: list[_Span], parents: dict[tuple[bytes, bytes], byte
         kind = item.candidate.fields["call_kind"]  # type: ignore[union-attr]
         current = parents.get((trace_id, span_id))
         for _ in range(_MAX_ANCESTRY):
-            if current is None:
+            if current is None or current == span_id:  # the root, or a cycle back to the start
                 break
             above = live.get((trace_id, current))
             if above is not None and above.candidate.fields["call_kind"] == kind:  # type: ignore[union-attr]

@@ -211,3 +211,15 @@ def test_openinference_chain_span_with_token_counts_is_not_a_call() -> None:
     batch = decode(make_span({"openinference.span.kind": "CHAIN", "llm.token_count.prompt": 50,
                               "llm.model_name": "gpt-4o"}, name="RunnableSequence", kind=SPAN_KIND_INTERNAL))
     assert batch.calls == [] and batch.skeletons[0].span_kind_hint == "chain"
+
+
+def test_parent_cycles_terminate_and_a_self_parented_call_stays_a_call() -> None:
+    trace = new_trace_id()
+    first_id, second_id = new_span_id(), new_span_id()
+    first = make_span(chat(input_tokens=1), trace_id=trace, span_id=first_id, parent_span_id=second_id)
+    second = make_span(chat(input_tokens=2), trace_id=trace, span_id=second_id, parent_span_id=first_id,
+                       start_ns=NOW_NS - 30 * SECOND)
+    batch = decode([first, second])
+    assert len(batch.calls) + len(batch.skeletons) == 2 and batch.rejected == 0
+    self_loop = make_span(chat(), trace_id=trace, span_id=(span_id := new_span_id()), parent_span_id=span_id)
+    assert len(decode(self_loop).calls) == 1
