@@ -108,7 +108,7 @@ def cascade(
         end = big_end + gap(rng, 1, 3)
         builder.span("escalate", parent=parent, span_id=escalate_id, start=big_start, end=end,
                      attributes={"modelmix.escalated_from": cheap.request_model,
-                                 "modelmix.escalated_to": big.request_model})
+                                 "modelmix.escalation_reason": "verification failed"})
         builder.tally.escalations_marked += 1
         return end
     builder.tally.escalations_unmarked += 1
