@@ -105,3 +105,30 @@ def test_the_price_change_reprices_gemini_pro_from_the_middle_of_the_window(
     for r in before:
         assert r.price_id is None
         assert r.cost_usd is not None and r.cost_usd > 0
+
+
+def test_assembled_task_runs_and_escalations_match_what_the_demo_built(
+    collector: Collector, engine: Engine
+) -> None:
+    from modelmix.assembly import assemble_pending
+    from modelmix.db.models import TaskRunRow
+
+    summary = run_demo(collector.endpoints.http, weeks=2, scale=0.03, seed=11)
+    assemble_pending(engine, flush=True)
+    r = TaskRunRow
+    with engine.connect() as conn:
+        runs = dict(conn.execute(select(r.task, func.count()).group_by(r.task)).all())
+        explicit = dict(conn.execute(select(r.task, func.count()).where(r.escalation == "explicit")
+                                     .group_by(r.task)).all())
+        inferred = dict(conn.execute(select(r.task, func.count()).where(r.escalation == "inferred")
+                                     .group_by(r.task)).all())
+    # Every task is resolved, whether named by modelmix.task (on the root or on the call) or by the
+    # root span's name; the HTTP root "POST /v1/search" never becomes a task.
+    assert runs == summary.runs_by_task
+    assert sum(explicit.values()) == summary.escalations_marked > 0
+    assert sum(inferred.values()) == summary.escalations_unmarked > 0
+    escalating = {"draft-reply", "explain-error", "generate-tests"}
+    assert set(explicit) | set(inferred) <= escalating
+    # Two-step pipelines and the agent's cheaper final call are not escalations.
+    for task in ("answer-question", "code-review", "plan-trip"):
+        assert task not in explicit and task not in inferred
