@@ -103,6 +103,20 @@ async def send_all(base_url: str, bodies: list[bytes], clients: int) -> float:
         return time.perf_counter() - started
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def writer_backend_pid(db_url: str) -> int | None:
+    with psycopg.connect(libpq_url(db_url), autocommit=True) as conn:
+        row = conn.execute("SELECT pid FROM pg_stat_activity WHERE application_name = 'modelmix-collector' "
+                           "AND datname = current_database()").fetchone()
+    return int(row[0]) if row else None
+
+
 def start_collector(db_url: str) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "MODELMIX_DATABASE_URL": db_url, "MODELMIX_OTLP_HTTP_PORT": "0",
            "MODELMIX_OTLP_GRPC_PORT": "0", "PYTHONUNBUFFERED": "1", "MODELMIX_LOG_LEVEL": "WARNING"}
@@ -166,7 +180,10 @@ def main() -> None:
         try:
             asyncio.run(send_all(base_url, bodies[: max(1, len(bodies) // 20)], args.clients))  # warm-up
             print(f"sending {spans} spans to collector pid {process.pid}", file=sys.stderr, flush=True)
+            backend = writer_backend_pid(db_url)
+            cpu_before = cpu_seconds(process.pid), cpu_seconds(backend) if backend else 0.0
             elapsed = asyncio.run(send_all(base_url, bodies, args.clients))
+            cpu_after = cpu_seconds(process.pid), cpu_seconds(backend) if backend else 0.0
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(60)
@@ -177,6 +194,10 @@ def main() -> None:
               f"({args.clients} clients)")
         print(f"raw binary COPY: {rows} rows in {copy_elapsed:.2f}s -> {raw:,.0f} rows/s")
         print(f"end to end / raw COPY: {end_to_end / raw:.0%}")
+        collector_us = (cpu_after[0] - cpu_before[0]) / spans * 1e6
+        backend_us = (cpu_after[1] - cpu_before[1]) / spans * 1e6
+        print(f"CPU per span: collector process {collector_us:.1f} us, its PostgreSQL backend {backend_us:.1f} us "
+              f"(load average during the run: {os.getloadavg()[0]:.1f})")
     finally:
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
