@@ -7,6 +7,7 @@ standard library's ``urllib`` is used because it logs nothing on its own.
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -24,10 +25,10 @@ def post_text(url: str, text: str, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> 
     if not url.startswith(("http://", "https://")):
         raise WebhookError(f"{SETTING} must be an http(s) URL")
     body = json.dumps({"text": text}).encode("utf-8")
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Content-Type": "application/json; charset=utf-8",
-                                              "User-Agent": "modelmix-review"})
     try:
+        request = urllib.request.Request(url, data=body, method="POST",
+                                         headers={"Content-Type": "application/json; charset=utf-8",
+                                                  "User-Agent": "modelmix-review"})
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - scheme checked above
             status = int(response.status)
     except urllib.error.HTTPError as exc:
@@ -38,8 +39,10 @@ def post_text(url: str, text: str, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> 
         raise WebhookError(f"the webhook at {SETTING} did not answer within {timeout:g} s") from None
     except OSError as exc:
         raise WebhookError(f"posting to the webhook at {SETTING} failed: {_reason(exc)}") from None
-    except ValueError:  # http.client.InvalidURL and friends quote the URL: say nothing of it
+    except (ValueError, http.client.InvalidURL):  # their messages quote the URL: say nothing of it
         raise WebhookError(f"{SETTING} is not a valid URL") from None
+    except http.client.HTTPException as exc:
+        raise WebhookError(f"the webhook at {SETTING} sent a malformed answer ({type(exc).__name__})") from None
     if not 200 <= status < 300:
         raise WebhookError(f"the webhook at {SETTING} answered HTTP {status}")
     return status
