@@ -21,7 +21,7 @@ from modelmix.settings import Settings
 _ANY_ADDRESS = {"0.0.0.0", "::", "[::]"}
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     demo = sub.add_parser(
         "demo", help="send weeks of realistic LLM traffic to the collector over OTLP",
         description="Generate backdated multi-service LLM traces with the OpenTelemetry SDK and send them "

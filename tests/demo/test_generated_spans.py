@@ -28,6 +28,13 @@ def attrs(span: ReadableSpan) -> dict[str, object]:
     return dict(span.attributes or {})
 
 
+def num(a: dict[str, object], key: str) -> int:
+    """A token count from span attributes; absent counts as 0 here (sums of what was reported)."""
+    value = a.get(key, 0)
+    assert isinstance(value, int), (key, value)
+    return value
+
+
 def by_trace(spans: tuple[ReadableSpan, ...]) -> dict[int, list[ReadableSpan]]:
     traces: dict[int, list[ReadableSpan]] = defaultdict(list)
     for span in spans:
@@ -35,7 +42,8 @@ def by_trace(spans: tuple[ReadableSpan, ...]) -> dict[int, list[ReadableSpan]]:
     return traces
 
 
-def ts(ns: int) -> datetime:
+def ts(ns: int | None) -> datetime:
+    assert ns is not None
     return datetime.fromtimestamp(ns / NS, UTC)
 
 
@@ -57,10 +65,9 @@ def test_every_call_span_carries_the_genai_attributes(captured: CapturedRun) -> 
         assert isinstance(a["gen_ai.usage.input_tokens"], int) and a["gen_ai.usage.input_tokens"] > 0
         assert isinstance(a["gen_ai.usage.output_tokens"], int) and a["gen_ai.usage.output_tokens"] > 0
         assert isinstance(a["gen_ai.response.finish_reasons"], tuple) and a["gen_ai.response.finish_reasons"]
-        cached = int(a.get("gen_ai.usage.cache_read.input_tokens", 0)) + int(  # type: ignore[call-overload]
-            a.get("gen_ai.usage.cache_creation.input_tokens", 0))  # type: ignore[call-overload]
-        assert cached <= a["gen_ai.usage.input_tokens"], "input tokens must include the cache"
-        assert int(a.get("gen_ai.usage.reasoning.output_tokens", 0)) <= a["gen_ai.usage.output_tokens"]  # type: ignore[call-overload]
+        cached = num(a, "gen_ai.usage.cache_read.input_tokens") + num(a, "gen_ai.usage.cache_creation.input_tokens")
+        assert cached <= num(a, "gen_ai.usage.input_tokens"), "input tokens must include the cache"
+        assert num(a, "gen_ai.usage.reasoning.output_tokens") <= num(a, "gen_ai.usage.output_tokens")
         if a["gen_ai.provider.name"] in {"openai", "anthropic"} and "acme" not in str(a["gen_ai.request.model"]):
             assert DATED.search(str(a["gen_ai.response.model"])), a["gen_ai.response.model"]
             assert str(a["gen_ai.response.model"]).startswith(str(a["gen_ai.request.model"]).split(":")[0])
@@ -84,10 +91,10 @@ def test_the_mix_covers_providers_models_services_and_environments(captured: Cap
 
 def test_usage_shows_caching_reasoning_failures_and_long_prompts(captured: CapturedRun) -> None:
     calls = [attrs(s) for s in captured.calls]
-    assert sum(1 for a in calls if int(a.get("gen_ai.usage.cache_read.input_tokens", 0)) > 0) > 100  # type: ignore[call-overload]
-    assert sum(1 for a in calls if int(a.get("gen_ai.usage.cache_creation.input_tokens", 0)) > 0) > 20  # type: ignore[call-overload]
-    assert sum(1 for a in calls if int(a.get("gen_ai.usage.reasoning.output_tokens", 0)) > 0) > 50  # type: ignore[call-overload]
-    assert any(int(a.get("gen_ai.usage.input_tokens", 0)) > 200_000 for a in calls)  # type: ignore[call-overload]
+    assert sum(1 for a in calls if num(a, "gen_ai.usage.cache_read.input_tokens") > 0) > 100
+    assert sum(1 for a in calls if num(a, "gen_ai.usage.cache_creation.input_tokens") > 0) > 20
+    assert sum(1 for a in calls if num(a, "gen_ai.usage.reasoning.output_tokens") > 0) > 50
+    assert any(num(a, "gen_ai.usage.input_tokens") > 200_000 for a in calls)
     failed = [a for a in calls if "error.type" in a]
     assert 0.003 < len(failed) / len(calls) < 0.05
     finish = Counter(a["gen_ai.response.finish_reasons"][0] for a in calls  # type: ignore[index]
@@ -98,9 +105,9 @@ def test_usage_shows_caching_reasoning_failures_and_long_prompts(captured: Captu
 def test_spans_are_backdated_inside_the_window_and_nested_in_time(captured: CapturedRun) -> None:
     spans = captured.spans
     assert captured.summary.window_start == WINDOW_START and captured.summary.window_end == WINDOW_END
-    starts = [ts(s.start_time) for s in spans]  # type: ignore[arg-type]
+    starts = [ts(s.start_time) for s in spans]
     assert min(starts) >= WINDOW_START
-    assert max(ts(s.end_time) for s in spans) <= WINDOW_END  # type: ignore[arg-type]
+    assert max(ts(s.end_time) for s in spans) <= WINDOW_END
     assert max(starts) - min(starts) > timedelta(days=13)
     by_id = {(s.context.trace_id, s.context.span_id): s for s in spans}
     for span in spans:
@@ -108,7 +115,7 @@ def test_spans_are_backdated_inside_the_window_and_nested_in_time(captured: Capt
         if span.parent is None:
             continue
         parent = by_id[(span.context.trace_id, span.parent.span_id)]
-        assert parent.start_time <= span.start_time and span.end_time <= parent.end_time  # type: ignore[operator]
+        assert ts(parent.start_time) <= ts(span.start_time) and ts(span.end_time) <= ts(parent.end_time)
     # Traffic follows the working day: the busiest UTC hours carry far more than the quietest.
     hours = Counter(t.hour for t in starts)
     assert hours.most_common(1)[0][1] > 5 * min(hours[h] for h in range(24))
@@ -200,12 +207,13 @@ def test_two_step_pipelines_are_not_shaped_like_escalations(captured: CapturedRu
 
 def test_summarize_thread_rolls_out_from_gpt_4o_to_gpt_4_1_mini(captured: CapturedRun) -> None:
     window = (WINDOW_END - WINDOW_START).total_seconds()
-    early, late = Counter(), Counter()  # type: ignore[var-annotated]
+    early: Counter[object] = Counter()
+    late: Counter[object] = Counter()
     for trace in by_trace(captured.spans).values():
         if not any(s.name == "summarize-thread" for s in trace):
             continue
         for call in (s for s in trace if "gen_ai.request.model" in attrs(s)):
-            position = (ts(call.start_time) - WINDOW_START).total_seconds() / window  # type: ignore[arg-type]
+            position = (ts(call.start_time) - WINDOW_START).total_seconds() / window
             if position < 0.45:
                 early[attrs(call)["gen_ai.request.model"]] += 1
             elif position > 0.7:
@@ -247,7 +255,7 @@ def test_the_summary_agrees_with_the_spans(captured: CapturedRun) -> None:
                        ("cache_read_tokens", "gen_ai.usage.cache_read.input_tokens"),
                        ("cache_write_tokens", "gen_ai.usage.cache_creation.input_tokens"),
                        ("reasoning_tokens", "gen_ai.usage.reasoning.output_tokens")):
-        assert getattr(s, field) == sum(int(a.get(key, 0)) for a in calls), field  # type: ignore[call-overload]
+        assert getattr(s, field) == sum(num(a, key) for a in calls), field
 
 
 def test_the_same_seed_replays_the_same_spans_and_another_seed_does_not(captured: CapturedRun) -> None:
