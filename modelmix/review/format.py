@@ -7,11 +7,12 @@ shown as percentages, share changes in percentage points, other changes as signe
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 UNKNOWN = "unknown"
 NONE_YET = "—"
+CENT = Decimal("0.01")
 
 
 def usd(value: str | Decimal | None) -> str:
@@ -23,9 +24,9 @@ def usd(value: str | Decimal | None) -> str:
     if amount == 0:
         return "$0.00"
     if amount >= 1:
-        return f"{sign}${amount:,.2f}"
+        return f"{sign}${amount.quantize(CENT, ROUND_HALF_UP):,.2f}"
     exponent = amount.adjusted()  # 0.0035 -> -3
-    shown = amount.quantize(Decimal(10) ** (exponent - 3))
+    shown = amount.quantize(Decimal(10) ** (exponent - 3), ROUND_HALF_UP)
     text = format(shown.normalize(), "f")
     if len(text.partition(".")[2]) < 2:
         text = f"{Decimal(text):.2f}"
