@@ -34,6 +34,7 @@ from modelmix.pricing import (
 )
 from modelmix.pricing.importer import override_from_fields, parse_time
 from modelmix.pricing.rates import Rate, TieredPrice
+from modelmix.pricing.reprice import rebuild_rollups
 from modelmix.settings import Settings
 from modelmix.tiers import TierError, TierMap, list_tiers, set_tier
 
@@ -82,6 +83,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     tier_set.add_argument("model", help="canonical model id")
     tier_set.add_argument("--tier", help="small, mid, frontier, or 'default' for the price-derived tier")
     tier_set.add_argument("--sibling", help="cheaper sibling model, 'none', or 'default'")
+    tier_set.add_argument("--rollups-since", help="rebuild hourly rollups from this ISO time on, so "
+                          "past hours show the new tier")
     tiers.set_defaults(handler=handle_tiers)
 
     again = sub.add_parser("reprice", help="recompute stored costs for a window after a price change")
@@ -187,7 +190,14 @@ def handle_tiers(args: argparse.Namespace, settings: Settings) -> int:
     with _database(settings) as engine:
         try:
             if args.tiers_action == "set":
+                rollups_since = _time("--rollups-since", args.rollups_since) if args.rollups_since else None
                 set_tier(engine, args.model, tier=args.tier, cheaper_sibling=args.sibling)
+                if rollups_since is not None:
+                    now = datetime.now(UTC)
+                    print(f"hourly rollups since {_iso(rollups_since)}: "
+                          f"{rebuild_rollups(engine, rollups_since, max(now, rollups_since))}")
+                elif args.tier is not None:
+                    print("stored hourly rollups keep the previous tier; add --rollups-since DATE to rebuild them")
         except TierError as exc:
             raise CommandError(str(exc)) from None
         book = PriceBook.load(engine)

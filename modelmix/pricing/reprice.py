@@ -90,7 +90,7 @@ def reprice(engine: Engine, pricebook: PriceBook, since: datetime, until: dateti
             progress(RepriceProgress(lo, index, len(days), seen, changed))
     rollups = "unchanged"
     if changed and recompute_rollups and first is not None and last is not None:
-        rollups = _recompute_rollups(engine, first, last)
+        rollups = rebuild_rollups(engine, first, last)
     elif changed:
         rollups = "not recomputed (skipped on request)"
     return RepriceResult(seen, changed, unpriced, len(days), first, last, rollups)
@@ -148,7 +148,9 @@ def _as_call(row: Any) -> LlmCall:
     )
 
 
-def _recompute_rollups(engine: Engine, first: datetime, last: datetime) -> str:
+def rebuild_rollups(engine: Engine, first: datetime, last: datetime) -> str:
+    """Ask the assembler to rebuild the hourly rollups of the hours from ``first`` to ``last``
+    (inclusive); return "recomputed" or why not."""
     try:
         rollups = importlib.import_module("modelmix.assembly.rollups")
     except ImportError:

@@ -38,7 +38,7 @@ def insert_row(engine: Engine, *, provider: str | None, model: str | None, start
                input_tokens: int | None = 1000, output_tokens: int | None = 100,
                cache_read: int | None = None, cache_write: int | None = None, reasoning: int | None = None,
                cost: Decimal | None = None, canonical: str | None = None, price_source: str | None = None,
-               price_id: int | None = None, reported: Decimal | None = None) -> bytes:
+               price_id: int | None = None, reported: Decimal | None = None, **extra: Any) -> bytes:
     """Insert one llm_calls row (creating its weekly partition); return its span id."""
     n = next(_ids)
     values: dict[str, Any] = dict(
@@ -48,6 +48,7 @@ def insert_row(engine: Engine, *, provider: str | None, model: str | None, start
         cache_read_tokens=cache_read, cache_write_tokens=cache_write, reasoning_tokens=reasoning,
         cost_usd=cost, price_source=price_source, price_id=price_id, reported_cost_usd=reported,
     )
+    values.update(extra)
     with engine.begin() as conn:
         create_partition(conn, "llm_calls", week_start(start))
         conn.execute(insert(LlmCallRow.__table__).values(**values))

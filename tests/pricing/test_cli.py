@@ -10,9 +10,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from modelmix.cli import main
+from modelmix.db.models import CallRollupRow
 from modelmix.pricing import DEFAULT_SOURCE, load_overrides
 
 from .helpers import at, insert_row, stored_rows
@@ -137,3 +138,23 @@ def test_tiers_set_and_list(engine: Engine, capsys: pytest.CaptureFixture[str]) 
     assert sonnet.split()[:5] == ["claude-sonnet-4-5", "frontier", "price", "claude-haiku-4-5", "family"]
     code, _, err = run(capsys, "tiers", "set", "gpt-4o", "--tier", "gigantic")
     assert code == 1 and "tier: must be one of" in err
+
+
+def test_tier_change_can_rebuild_stored_rollups(engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    rollups = pytest.importorskip("modelmix.assembly.rollups")
+    start = at("2026-11-20T09:15")
+    insert_row(engine, provider="openai", model="gpt-4o", start=start, canonical="gpt-4o",
+               cost=Decimal("0.0035"), task="summarize", task_source="call_attribute")
+    rollups.recompute_hours(engine, at("2026-11-20T09:00"), at("2026-11-20T10:00"))
+    assert rollup_tiers(engine) == ["mid"]
+    code, out, _ = run(capsys, "tiers", "set", "gpt-4o", "--tier", "frontier")
+    assert code == 0 and "keep the previous tier" in out
+    assert rollup_tiers(engine) == ["mid"]
+    code, out, _ = run(capsys, "tiers", "set", "gpt-4o", "--tier", "frontier", "--rollups-since", "2026-11-20")
+    assert code == 0 and "hourly rollups since 2026-11-20T00:00:00Z: recomputed" in out
+    assert rollup_tiers(engine) == ["frontier"]
+
+
+def rollup_tiers(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(CallRollupRow.tier)).scalars())

@@ -9,8 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
+from modelmix.db.models import CallRollupRow
 from modelmix.pricing import (
     DEFAULT_SOURCE,
     PriceBook,
@@ -118,3 +119,24 @@ def test_reprice_without_the_assembler_says_rollups_were_not_recomputed(
 def test_reprice_rejects_an_empty_window(engine: Engine) -> None:
     with pytest.raises(ValueError, match="until"):
         reprice(engine, PriceBook.load(engine), T, T)
+
+
+def test_reprice_brings_the_assemblers_hourly_rollups_up_to_date(engine: Engine) -> None:
+    rollups = pytest.importorskip("modelmix.assembly.rollups")
+    hour = T + timedelta(hours=3)
+    for minute in (5, 40):
+        insert_row(engine, provider="openai", model="gpt-4o", start=hour + timedelta(minutes=minute),
+                   canonical="gpt-4o", cost=LIST_GPT4O, price_source=DEFAULT_SOURCE, task="summarize",
+                   task_source="call_attribute")
+    rollups.recompute_hours(engine, hour, hour + timedelta(hours=1))
+    assert rollup_cost(engine) == 2 * LIST_GPT4O
+    set_price_override(engine, PriceOverride(model="gpt-4o", input_per_mtok=Decimal(1),
+                                             output_per_mtok=Decimal(2), valid_from=T))
+    result = reprice(engine, PriceBook.load(engine), T, T + timedelta(days=1))
+    assert (result.rows_changed, result.rollups) == (2, "recomputed")
+    assert rollup_cost(engine) == 2 * (1000 * Decimal(1) + 100 * Decimal(2)) / M
+
+
+def rollup_cost(engine: Engine) -> Decimal:
+    with engine.connect() as conn:
+        return Decimal(conn.execute(select(func.sum(CallRollupRow.cost_usd))).scalar_one())
