@@ -31,7 +31,7 @@ def iso_week(raw: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("review", help="the weekly model-mix review (stored; markdown or HTML)",
                             description="Print the model-mix review of an ISO week, compared with the week before.")
     parser.add_argument("--week", type=iso_week, metavar="YYYY-Www",

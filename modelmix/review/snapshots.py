@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, Table, insert, select
 
 from modelmix.db.models import ReviewSnapshotRow
 
 MAX_LISTED = 1_000
+SNAPSHOTS: Table = ReviewSnapshotRow.__table__  # type: ignore[assignment]
 
 
 class SnapshotNotFound(LookupError):
@@ -45,7 +46,7 @@ def _utc(moment: datetime) -> datetime:
 
 def store_snapshot(engine: Engine, snapshot: ReviewSnapshot) -> ReviewSnapshot:
     """Insert the snapshot; return it with its id."""
-    t = ReviewSnapshotRow.__table__
+    t = SNAPSHOTS
     with engine.begin() as conn:
         new_id = conn.execute(
             insert(t).values(week=snapshot.week, generated_at=snapshot.generated_at, data=snapshot.data,
@@ -64,7 +65,7 @@ def load_snapshot(engine: Engine, snapshot_id: int) -> ReviewSnapshot:
     """The stored review with this id; ``SnapshotNotFound`` when there is none."""
     if isinstance(snapshot_id, bool) or not isinstance(snapshot_id, int):
         raise SnapshotNotFound(f"a snapshot id is an integer, got {snapshot_id!r}")
-    t = ReviewSnapshotRow.__table__
+    t = SNAPSHOTS
     with engine.connect() as conn:
         row = conn.execute(select(t).where(t.c.id == snapshot_id)).one_or_none()
     if row is None:
@@ -74,7 +75,7 @@ def load_snapshot(engine: Engine, snapshot_id: int) -> ReviewSnapshot:
 
 def latest_snapshot(engine: Engine, week: str) -> ReviewSnapshot | None:
     """The most recently generated stored review of ``week``, or None."""
-    t = ReviewSnapshotRow.__table__
+    t = SNAPSHOTS
     with engine.connect() as conn:
         row = conn.execute(
             select(t).where(t.c.week == week).order_by(t.c.generated_at.desc(), t.c.id.desc()).limit(1)
@@ -84,7 +85,7 @@ def latest_snapshot(engine: Engine, week: str) -> ReviewSnapshot | None:
 
 def list_snapshots(engine: Engine, limit: int = MAX_LISTED) -> list[SnapshotInfo]:
     """Stored reviews, newest week first, newest generation first within a week."""
-    t = ReviewSnapshotRow.__table__
+    t = SNAPSHOTS
     stmt = (select(t.c.id, t.c.week, t.c.generated_at)
             .order_by(t.c.week.desc(), t.c.generated_at.desc(), t.c.id.desc()).limit(limit))
     with engine.connect() as conn:

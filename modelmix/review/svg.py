@@ -67,7 +67,7 @@ def stacked_columns(
         parts.append(_text(LEFT - 6, y + 4, f"{100 * tick:.0f}%" if percent else value_format(tick), "end"))
     for i, label in enumerate(labels):
         x = LEFT + i * slot + (slot - bar_w) / 2
-        base = TOP + plot_h
+        base = float(TOP + plot_h)
         total = totals[i]
         for s in series:
             value = s.values[i] if i < len(s.values) else 0.0

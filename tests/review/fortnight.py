@@ -71,12 +71,14 @@ class Fortnight:
         self.trace_no += 1
         start = week + timedelta(days=n % days, hours=9 + n % 8, minutes=n % 60)
         self._call(self.trace_no, start, model, task)
-        cost = None if COST[model] is None else Decimal(COST[model])
+        price = COST[model]
+        cost = None if price is None else Decimal(price)
         calls, escalation_cost = 1, None
         if escalate_to is not None:
             self._call(self.trace_no, start + timedelta(seconds=2), escalate_to, task, escalation="explicit")
-            assert cost is not None and COST[escalate_to] is not None
-            cost = cost + Decimal(COST[escalate_to])
+            retry = COST[escalate_to]
+            assert cost is not None and retry is not None
+            cost = cost + Decimal(retry)
             calls, escalation_cost = 2, cost
         self.seed.run(trace_no=self.trace_no, start=start, task=task, calls=calls, cost=cost,
                       unpriced_calls=int(cost is None), first_model=model,

@@ -48,9 +48,9 @@ class Visit:
         self.requests: list[str] = []
         self.dialogs: list[str] = []
         self.page = browser.new_page(viewport={"width": 1100, "height": 900})
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.on("dialog", self._dialog)
 
         def route(r: Any) -> None:
             self.requests.append(r.request.url)
@@ -61,6 +61,14 @@ class Visit:
 
         self.page.route("**/*", route)
         self.page.goto(path.as_uri(), wait_until="load")
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
 
     def outside(self) -> list[str]:
         return [u for u in self.requests if not u.startswith(("file:", "data:"))]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -23,7 +24,7 @@ from tests.review.fortnight import W46, W47
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 
 
-def _spend(data: dict) -> Decimal:  # type: ignore[type-arg]
+def _spend(data: dict[str, Any]) -> Decimal:
     return Decimal(next(h for h in data["headline"] if h["key"] == "spend_usd")["current"])
 
 
