@@ -116,12 +116,13 @@ def prepare_session(conn: psycopg.Connection[Any]) -> None:
     conn.commit()
 
 
-def _copy(cur: psycopg.Cursor[Any], stage: str, columns: Sequence[tuple[str, str]],
-          rows: Sequence[tuple[Any, ...]]) -> None:
+def copy_rows(cur: psycopg.Cursor[Any], table: str, columns: Sequence[tuple[str, str]],
+              rows: Sequence[tuple[Any, ...]]) -> None:
+    """Binary COPY of ``rows`` (in ``columns`` order) into ``table``."""
     if not rows:
         return
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-        sql.Identifier(stage), _names(columns)
+        sql.Identifier(table), _names(columns)
     )
     with cur.copy(statement) as copy:
         copy.set_types([pg_type for _, pg_type in columns])
@@ -172,8 +173,8 @@ def write_rows(conn: psycopg.Connection[Any], call_rows: Sequence[tuple[Any, ...
     one transaction (the row-by-row fallback); otherwise the commit empties them.
     """
     with conn.cursor() as cur:
-        _copy(cur, CALLS_STAGE, CALL_COLUMNS, call_rows)
-        _copy(cur, SKELETONS_STAGE, SKELETON_COLUMNS, skeleton_rows)
+        copy_rows(cur, CALLS_STAGE, CALL_COLUMNS, call_rows)
+        copy_rows(cur, SKELETONS_STAGE, SKELETON_COLUMNS, skeleton_rows)
         cur.execute(_MOVE)
         counts = cur.fetchone()
         if clear_staging:

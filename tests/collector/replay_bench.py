@@ -8,7 +8,7 @@ Run by hand (not collected by pytest)::
 The fixture traces are pre-serialized as protobuf requests, each copy with fresh trace and span ids
 (XOR masks keep parent links intact), and sent by concurrent httpx clients to ``modelmix collector``
 running as its own process. Every 200 means the spans were committed, so spans/s is end to end.
-The baseline copies the same number of call rows straight into PostgreSQL with ``modelmix.db.writes``.
+The baseline binary-COPYs the same rows (fresh ids) straight into ``llm_calls`` and ``span_skeletons``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,16 @@ from modelmix.conventions import decode_traces
 from modelmix.db import migrate
 from modelmix.db.engine import libpq_url, make_engine, sqlalchemy_url
 from modelmix.db.partitions import ensure_upcoming
-from modelmix.db.writes import call_row, prepare_session, skeleton_row, write_rows
+from modelmix.db.writes import (
+    CALL_COLUMNS,
+    CALLS_TABLE,
+    SKELETON_COLUMNS,
+    SKELETONS_TABLE,
+    call_row,
+    copy_rows,
+    prepare_session,
+    skeleton_row,
+)
 from tests.collector.otlp_helpers import FIXTURE_SETS, fixture_files, fixture_request
 
 STARTED = re.compile(r"OTLP/HTTP (http://\S+)/v1/traces")
@@ -140,7 +149,7 @@ def start_collector(db_url: str) -> tuple[subprocess.Popen[str], str]:
 
 
 def copy_baseline(db_url: str, bodies: list[bytes]) -> tuple[int, float]:
-    """Decode once (not timed), then COPY the same rows with fresh ids straight into PostgreSQL."""
+    """Decode once (not timed), then binary-COPY the same rows, fresh ids, straight into the tables."""
     calls, skeletons = [], []
     for body in bodies:
         decoded = decode_traces(ExportTraceServiceRequest.FromString(body))
@@ -152,8 +161,9 @@ def copy_baseline(db_url: str, bodies: list[bytes]) -> tuple[int, float]:
         prepare_session(conn)
         started = time.perf_counter()
         for start in range(0, max(len(call_rows), len(skeleton_rows)), 5000):
-            with conn.transaction():
-                write_rows(conn, call_rows[start:start + 5000], skeleton_rows[start:start + 5000])
+            with conn.transaction(), conn.cursor() as cur:
+                copy_rows(cur, CALLS_TABLE, CALL_COLUMNS, call_rows[start:start + 5000])
+                copy_rows(cur, SKELETONS_TABLE, SKELETON_COLUMNS, skeleton_rows[start:start + 5000])
         return len(call_rows) + len(skeleton_rows), time.perf_counter() - started
 
 
