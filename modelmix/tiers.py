@@ -128,9 +128,10 @@ class TierMap:
     def _explain(self, model: str) -> TierInfo:
         tier_override, sibling_override = self._overrides.get(model, (None, None))
         reference = self._pricebook.reference_price(model, self._now)
-        tier, tier_source = (tier_override, "override") if tier_override else (tier_from_price(reference), "price")
-        if tier is None:
-            tier_source = None
+        tier = tier_override or tier_from_price(reference)
+        tier_source: str | None = ("override" if tier_override else "price") if tier else None
+        sibling: str | None
+        sibling_source: str | None
         if sibling_override is not None:
             sibling, sibling_source = (sibling_override or None), "override"
         elif model in DEFAULT_SIBLINGS:

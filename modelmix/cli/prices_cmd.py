@@ -39,7 +39,7 @@ from modelmix.settings import Settings
 from modelmix.tiers import TierError, TierMap, list_tiers, set_tier
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     prices = sub.add_parser("prices", help="price overrides and the prices in force")
     actions = prices.add_subparsers(dest="prices_action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="overrides, and the price in force for each model seen")
@@ -138,8 +138,9 @@ def _prices_list(engine: Engine, args: argparse.Namespace) -> None:
     at = _time("--at", args.at) if args.at else datetime.now(UTC)
     since = at - timedelta(days=max(args.days, 0))
     book = PriceBook.load(engine)
-    wanted = [(args.provider, m, None) for m in args.model]
-    seen = [(s.provider, s.model, s.calls) for s in models_seen(engine, since)]
+    wanted: list[tuple[str | None, str, int | None]] = [(args.provider, m, None) for m in args.model]
+    seen: list[tuple[str | None, str, int | None]] = [(s.provider, s.model, s.calls)
+                                                      for s in models_seen(engine, since)]
     listings = list_prices(engine, book, at, wanted + seen)
     overrides = [x for x in listings if x.kind == "override"]
     in_force = [x for x in listings if x.kind != "override"]

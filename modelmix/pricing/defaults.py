@@ -63,7 +63,7 @@ class DefaultPrices:
         priced = priced or self._by_id.get(name.bare)
         if priced is None:
             return None
-        first_party = [(name.vendor, name.bare)] if name.vendor else []
+        first_party: list[tuple[str | None, str]] = [(name.vendor, name.bare)] if name.vendor else []
         first_party.append((None, name.bare))
         origin = next((found for found in map(self._find, first_party) if found), None)
         origin = origin or self._by_id.get(name.bare)

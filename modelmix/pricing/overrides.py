@@ -72,8 +72,8 @@ class PriceOverride:
             provider=_name("provider", self.provider, 100),
             valid_from=valid_from,
             valid_until=valid_until,
-            input_per_mtok=_price("input_per_mtok", self.input_per_mtok, required=True),
-            output_per_mtok=_price("output_per_mtok", self.output_per_mtok, required=True),
+            input_per_mtok=_required_price("input_per_mtok", self.input_per_mtok),
+            output_per_mtok=_required_price("output_per_mtok", self.output_per_mtok),
             cache_read_per_mtok=_price("cache_read_per_mtok", self.cache_read_per_mtok),
             cache_write_per_mtok=_price("cache_write_per_mtok", self.cache_write_per_mtok),
             reasoning_per_mtok=_price("reasoning_per_mtok", self.reasoning_per_mtok),
@@ -190,10 +190,15 @@ def _utc(field: str, value: object) -> datetime:
     return value.astimezone(UTC)
 
 
-def _price(field: str, value: object, *, required: bool = False) -> Decimal | None:
+def _required_price(field: str, value: object) -> Decimal:
+    price = _price(field, value)
+    if price is None:
+        raise PriceError(f"{field}: is required")
+    return price
+
+
+def _price(field: str, value: object) -> Decimal | None:
     if value is None:
-        if required:
-            raise PriceError(f"{field}: is required")
         return None
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
         raise PriceError(f"{field}: must be a decimal number, not {type(value).__name__}")

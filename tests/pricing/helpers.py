@@ -51,7 +51,7 @@ def insert_row(engine: Engine, *, provider: str | None, model: str | None, start
     values.update(extra)
     with engine.begin() as conn:
         create_partition(conn, "llm_calls", week_start(start))
-        conn.execute(insert(LlmCallRow.__table__).values(**values))
+        conn.execute(insert(LlmCallRow).values(**values))
     return values["span_id"]
 
 

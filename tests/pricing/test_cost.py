@@ -63,7 +63,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
-def test_default_cost_matches_list_price(book: PriceBook, case: tuple) -> None:  # type: ignore[type-arg]
+def test_default_cost_matches_list_price(book: PriceBook, case: tuple) -> None:
     _, provider, model, (inp, cr, cw, out, rsn), canonical, expected = case
     priced = book.price(make_call(provider, model, start=at("2026-11-20T12:00"), input_tokens=inp,
                                   cache_read=cr, cache_write=cw, output_tokens=out, reasoning=rsn))
@@ -140,7 +140,7 @@ def test_call_without_model_has_no_canonical_model(book: PriceBook) -> None:
     ids=["no-input", "no-output", "nothing", "cache-exceeds-input", "reasoning-exceeds-output",
          "negative-input", "negative-cache"],
 )
-def test_unknown_or_contradictory_counts_give_unknown_cost(book: PriceBook, tokens: dict) -> None:  # type: ignore[type-arg]
+def test_unknown_or_contradictory_counts_give_unknown_cost(book: PriceBook, tokens: dict) -> None:
     priced = book.price(make_call("openai", "gpt-4o", **tokens))
     assert priced.cost_usd is None
     assert priced.canonical_model == "gpt-4o"

@@ -77,7 +77,7 @@ def test_ground_truth_calls_priced_within_a_tenth_of_a_percent(path: Any) -> Non
 
     for model in expected:
         assert abs(ours[model] - expected[model]) <= expected[model] * Decimal("0.001"), model
-    total_ours, total_expected = sum(ours.values()), sum(expected.values())
+    total_ours, total_expected = sum(ours.values(), Decimal(0)), sum(expected.values(), Decimal(0))
     assert abs(total_ours - total_expected) <= total_expected * Decimal("0.001")
     print(f"\n{path.parent.name}: total ${total_ours:.6f} (independent ${total_expected:.6f}); "
           + ", ".join(f"{m} ${ours[m]:.6f}" for m in sorted(ours)))

@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 
 from modelmix.db.models import ModelPriceRow
 from modelmix.pricing import (
@@ -70,7 +70,7 @@ def test_export_then_import_round_trips(engine: Engine, db_url: str, tmp_path: P
     for fmt in ("csv", "json"):
         text = export_prices(engine, fmt)
         with engine.begin() as conn:
-            conn.execute(ModelPriceRow.__table__.delete())
+            conn.execute(delete(ModelPriceRow))
         result = import_prices(engine, write(tmp_path, f"export.{fmt}", text))
         assert result.inserted == len(before)
         after = load_overrides(engine)

@@ -132,7 +132,7 @@ def test_refresh_sees_new_and_deleted_overrides(engine: Engine) -> None:
         (dict(valid_from="2026-01-01"), "valid_from"),
     ],
 )
-def test_invalid_override_names_the_field_and_stores_nothing(engine: Engine, changes: dict, field: str) -> None:  # type: ignore[type-arg]
+def test_invalid_override_names_the_field_and_stores_nothing(engine: Engine, changes: dict, field: str) -> None:
     base = dict(model="gpt-4o", input_per_mtok=Decimal(1), output_per_mtok=Decimal(2), valid_from=T)
     base.update(changes)
     with pytest.raises(PriceError) as error:

@@ -139,4 +139,4 @@ def test_reprice_brings_the_assemblers_hourly_rollups_up_to_date(engine: Engine)
 
 def rollup_cost(engine: Engine) -> Decimal:
     with engine.connect() as conn:
-        return Decimal(conn.execute(select(func.sum(CallRollupRow.cost_usd))).scalar_one())
+        return Decimal(conn.execute(select(func.sum(CallRollupRow.cost_usd))).scalar_one() or 0)

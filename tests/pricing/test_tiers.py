@@ -109,7 +109,7 @@ def test_tier_follows_price_overrides(engine: Engine) -> None:
     (dict(model="gpt\x07", tier="small"), "model"),
     (dict(model="gpt-4o", cheaper_sibling="  "), "cheaper_sibling"),
 ])
-def test_invalid_tier_settings_name_the_field(engine: Engine, kwargs: dict, field: str) -> None:  # type: ignore[type-arg]
+def test_invalid_tier_settings_name_the_field(engine: Engine, kwargs: dict, field: str) -> None:
     with pytest.raises(TierError) as error:
         set_tier(engine, **kwargs)
     assert str(error.value).startswith(field + ":")
