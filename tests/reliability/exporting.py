@@ -68,6 +68,7 @@ class Ledger:
     resent_batches: int = 0
     ack_times: list[float] = field(default_factory=list)
     acked_batches: list[list[ReadableSpan]] = field(default_factory=list)
+    exports: list[tuple[float, float]] = field(default_factory=list)  # (began, ended) of every export call
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def note_sent(self, batch: Sequence[ReadableSpan]) -> None:
@@ -75,8 +76,10 @@ class Ledger:
             self.sent.update(span_id_of(s) for s in batch)
             self.batches_sent += 1
 
-    def note_result(self, batch: list[ReadableSpan], result: SpanExportResult, resend: bool) -> None:
+    def note_result(self, batch: list[ReadableSpan], result: SpanExportResult, resend: bool,
+                    began: float) -> None:
         with self.lock:
+            self.exports.append((began, time.monotonic()))
             if resend:
                 self.resent_batches += 1
             if result is SpanExportResult.SUCCESS:
@@ -90,6 +93,11 @@ class Ledger:
         with self.lock:
             later = [t for t in self.ack_times if t >= moment]
         return min(later) if later else None
+
+    def exports_spanning(self, moment: float) -> int:
+        """Export calls that were under way at ``moment`` (started before it, returned after it)."""
+        with self.lock:
+            return sum(began < moment < ended for began, ended in self.exports)
 
 
 def make_exporter(transport: str, http_traces_url: str, grpc_target: str, timeout_s: float,
@@ -118,8 +126,9 @@ class ExportLoop(threading.Thread):
         while not self.stop_event.is_set():
             batch = self._factory.batch(self.batch_size)
             self.ledger.note_sent(batch)
+            began = time.monotonic()
             result = self.exporter.export(batch)
-            self.ledger.note_result(batch, result, resend=False)
+            self.ledger.note_result(batch, result, resend=False, began=began)
             if result is not SpanExportResult.SUCCESS:
                 self.pending.append(batch)
             self.stop_event.wait(self.pause_s)
@@ -134,8 +143,9 @@ class ExportLoop(threading.Thread):
         deadline = time.monotonic() + deadline_s
         while self.pending and time.monotonic() < deadline:
             batch = self.pending[0]
+            began = time.monotonic()
             result = self.exporter.export(batch)
-            self.ledger.note_result(batch, result, resend=True)
+            self.ledger.note_result(batch, result, resend=True, began=began)
             if result is SpanExportResult.SUCCESS:
                 self.pending.pop(0)
             else:
