@@ -19,7 +19,7 @@ from modelmix.analytics.filters import Filters
 from modelmix.analytics.runs import run_conditions
 from modelmix.analytics.tables import llm_calls, task_runs
 
-FEATURE_ROW_CAP = 500_000
+FEATURE_ROW_CAP = 200_000
 TOOL_FINISH = ("tool_calls", "tool_use", "function_call")
 NORMAL_FINISH = ("stop", "end_turn", "stop_sequence", "complete", "completed", "eos", "finish")
 SIMPLE_MAX_INPUT_P90 = 1_000  # "short input": 90th percentile of input tokens

@@ -56,15 +56,27 @@ class Overview:
         return float(now) / float(before) - 1.0
 
 
-def period_totals(engine: Engine, filters: Filters) -> PeriodTotals:
-    """Totals of one window."""
+def _run_counts(engine: Engine, periods: list[Filters]) -> list[tuple[int, int]]:
+    """(runs, escalated runs) per period, read in one pass over ``task_runs`` for adjacent windows."""
+    r = task_runs.c
+    span = Filters(min(p.since for p in periods), max(p.until for p in periods), periods[0].services,
+                   periods[0].environments, periods[0].tasks)
+    columns = []
+    for n, p in enumerate(periods):
+        inside = and_(r.start_time >= p.since, r.start_time < p.until)
+        columns += [func.count().filter(inside).label(f"runs_{n}"),
+                    func.count().filter(and_(inside, r.escalated)).label(f"escalated_{n}")]
+    with engine.connect() as conn:
+        row = conn.execute(select(*columns).where(and_(*run_conditions(span)))).one()
+    return [(int(row[2 * n]), int(row[2 * n + 1])) for n in range(len(periods))]
+
+
+def period_totals(engine: Engine, filters: Filters, runs: tuple[int, int] | None = None) -> PeriodTotals:
+    """Totals of one window (``runs`` = precomputed (runs, escalated runs), read when not given)."""
     with engine.connect() as conn:
         llm = call_totals(conn, filters, ("tier",))
         embeddings = call_totals(conn, filters, (), call_kind="embedding")[0]
-        runs_row = conn.execute(
-            select(func.count().label("runs"), func.count().filter(task_runs.c.escalated).label("escalated"))
-            .where(and_(*run_conditions(filters)))
-        ).one()
+    run_count, escalated_runs = runs if runs is not None else _run_counts(engine, [filters])[0]
 
     def total(name: str) -> int:
         return sum(int(r[name]) for r in llm)
@@ -86,8 +98,8 @@ def period_totals(engine: Engine, filters: Filters) -> PeriodTotals:
         cost_usd=cost if calls else Decimal(0), unpriced_calls=total("unpriced_calls"),
         frontier_calls=frontier_calls, frontier_cost_usd=frontier_cost,
         frontier_share_calls=ratio(frontier_calls, calls), frontier_share_cost=ratio(frontier_cost, cost),
-        task_runs=int(runs_row.runs), escalated_runs=int(runs_row.escalated),
-        escalation_rate=ratio(int(runs_row.escalated), int(runs_row.runs)),
+        task_runs=run_count, escalated_runs=escalated_runs,
+        escalation_rate=ratio(escalated_runs, run_count),
     )
 
 
@@ -100,4 +112,7 @@ def overview(
         from modelmix.analytics.candidates import avoidable_spend
 
         avoidable = avoidable_spend(engine, filters, pricebook, tiers)
-    return Overview(period_totals(engine, filters), period_totals(engine, filters.previous()), avoidable)
+    previous = filters.previous()
+    runs_now, runs_before = _run_counts(engine, [filters, previous])
+    return Overview(period_totals(engine, filters, runs_now), period_totals(engine, previous, runs_before),
+                    avoidable)
