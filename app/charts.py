@@ -16,7 +16,7 @@ from app.colors import TIER_COLORS, color_of
 from app.format import money, percent, tokens
 
 FONT = dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=13)
-LABEL_MIN_SHARE = 0.05  # bands thinner than this at the right edge get no direct label
+LABEL_MIN_SHARE = 0.07  # bands thinner than this (of the tallest stack) get no direct label
 CONFIDENCE_COLORS = {"high": "#2E9E5B", "medium": "#E08E00", "low": "#8A9096"}
 
 
@@ -64,18 +64,20 @@ def stacked_over_time(df: pd.DataFrame, category: str, colors: dict[str, str], m
             hovertemplate="%{x|%b %d}<br>" + (str(name) or "unknown") + ": %{customdata}<extra></extra>",
             customdata=[_value_text(v, measure) for v in wide[name]],
         ))
-    last = wide.iloc[-1]
-    total = float(last.sum())
-    base, labelled = 0.0, 0
-    for name in order:
-        value = float(last[name])
-        if total > 0 and value / total >= LABEL_MIN_SHARE:
-            labelled += 1
-            fig.add_annotation(x=wide.index[-1], y=base + value / 2, text=f"{name or 'unknown'} {percent(value / total, 0)}",
-                               showarrow=False, xanchor="left", xshift=6, font=dict(color=color_of(str(name), colors)))
-        base += value
+    tops = wide[order].cumsum(axis=1)
+    peak = float(tops.iloc[:, -1].max()) or 1.0
+    labelled = 0
+    for name in order:  # label each band where it is thickest, if it is thick enough to hold text
+        at = wide[name].idxmax()
+        thickness = float(wide.at[at, name])
+        if thickness / peak < LABEL_MIN_SHARE:
+            continue
+        labelled += 1
+        fig.add_annotation(x=at, y=float(tops.at[at, name]) - thickness / 2, text=str(name) or "unknown",
+                           showarrow=False, font=dict(color="#202124", size=12), bgcolor="rgba(255,255,255,0.75)",
+                           borderpad=2)
     _axis_format(fig, measure)
-    return _layout(fig, height=380, right=190, legend=labelled < len(order))
+    return _layout(fig, height=380, legend=labelled < len(order))
 
 
 def share_bars(df: pd.DataFrame, category: str, value: str, share: str, colors: dict[str, str],

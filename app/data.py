@@ -207,3 +207,31 @@ def tier_listing(db: Db, since: datetime) -> list[TierInfo]:
 def canonical_model(db: Db, provider: str | None, model: str) -> str | None:
     book, _ = pricing(db)
     return book.canonical_model(provider, model)
+
+
+@_cached
+def review_list(db: Db) -> list[tuple[int, str, datetime]]:
+    """Stored weekly reviews: (id, ISO week, generated at), newest week first."""
+    from modelmix.review import list_snapshots
+
+    return [(s.id, s.week, s.generated_at) for s in list_snapshots(engine(db))]
+
+
+@_cached
+def review_snapshot(db: Db, snapshot_id: int) -> tuple[str, datetime, str, str]:
+    """(week, generated at, markdown, html) of one stored review; ``SnapshotNotFound`` when missing."""
+    from modelmix.review import load_snapshot
+
+    snap = load_snapshot(engine(db), snapshot_id)
+    return snap.week, snap.generated_at, snap.markdown, snap.html
+
+
+def generate_review(db: Db, week: str) -> int:
+    """Generate and store the review of ISO ``week``; its snapshot id. ``ValueError`` for a bad week."""
+    from modelmix.review import generate_review as generate
+
+    eng = write_engine(db)
+    book = PriceBook(load_overrides(eng), defaults=_default_prices())
+    snapshot = generate(eng, week, book, TierMap.load(eng, book))
+    clear()
+    return int(snapshot.id or 0)

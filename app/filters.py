@@ -23,6 +23,9 @@ PRESET_DAYS = (1, 7, 14, 30, 90, 180, 365)
 MAX_VALUES = 50
 UNKNOWN_ENV_LABEL = "(unknown)"
 FILTER_KEYS = ("days", "from", "to", "service", "env")
+EARLIEST_DATE = date(2000, 1, 1)
+FUTURE_DAYS = 400  # how far ahead a date range may end
+CUSTOM = 0  # the time-range choice "custom dates" (a selectbox shows its placeholder for None)
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,8 @@ def parse_query(params: Mapping[str, Sequence[str]], services: Sequence[str], en
             problem = f"is longer than {MAX_DAYS} days"
         elif start > today + timedelta(days=1):
             problem = "starts in the future"
+        elif start < EARLIEST_DATE or end > today + timedelta(days=FUTURE_DAYS):
+            problem = f"lies outside {EARLIEST_DATE.year} to {FUTURE_DAYS} days from now"
         if problem:
             notices.append(f"The date range in the link {problem}; showing the last {DEFAULT_DAYS} days instead.")
             start = end = None
@@ -144,14 +149,14 @@ def _query_dict() -> dict[str, list[str]]:
     return {key: list(st.query_params.get_all(key)) for key in FILTER_KEYS if key in st.query_params}
 
 
-def _range_label(days: int | None) -> str:
-    if days is None:
+def _range_label(days: int) -> str:
+    if days == CUSTOM:
         return "Custom dates"
     return "Last 24 hours" if days == 1 else f"Last {days} days"
 
 
 def _apply_to_widgets(view: View) -> None:
-    st.session_state["mm_range"] = view.days
+    st.session_state["mm_range"] = view.days or CUSTOM
     if view.start is not None and view.end is not None:
         st.session_state["mm_dates"] = (view.start, view.end)
     st.session_state["mm_services"] = list(view.services)
@@ -169,16 +174,18 @@ def render_sidebar(services: Sequence[str], environments: Sequence[str], today: 
         elif "mm_range" not in st.session_state:
             _apply_to_widgets(View())
     chosen_days = st.session_state.get("mm_range", DEFAULT_DAYS)
-    options: list[int | None] = sorted(set(PRESET_DAYS) | ({chosen_days} if chosen_days else set()))
-    options.append(None)
+    options = sorted(set(PRESET_DAYS) | ({chosen_days} if chosen_days else set()))
+    options.append(CUSTOM)
     with st.sidebar:
         st.caption("Filters (shared in the link)")
-        days = st.selectbox("Time range", options, key="mm_range", format_func=_range_label)
+        choice = st.selectbox("Time range", options, key="mm_range", format_func=_range_label)
+        days = None if choice == CUSTOM else int(choice)
         start = end = None
         if days is None:
             default = st.session_state.get("mm_dates") or (today - timedelta(days=DEFAULT_DAYS - 1), today)
             st.session_state["mm_dates"] = default
-            picked = st.date_input("Dates (UTC, inclusive)", key="mm_dates", max_value=today + timedelta(days=1))
+            picked = st.date_input("Dates (UTC, inclusive)", key="mm_dates", min_value=EARLIEST_DATE,
+                                   max_value=today + timedelta(days=FUTURE_DAYS))
             if isinstance(picked, tuple | list) and len(picked) == 2:
                 start, end = picked[0], picked[1]
             else:

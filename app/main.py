@@ -8,6 +8,7 @@ clear message instead of zeros. The database URL arrives in ``MODELMIX_DATABASE_
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import streamlit as st
 
@@ -16,23 +17,24 @@ from app.colors import model_colors, model_tiers
 from app.errors import database_guard
 from modelmix.settings import Settings, SettingsError
 
+FAVICON = Path(__file__).with_name("favicon.png")  # a local file: a Material icon favicon is fetched from the web
 PAGES = {
     "Model mix": [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview",
+        st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview",
                 default=True),
-        st.Page("pages/model_mix.py", title="Model mix", icon=":material/donut_large:", url_path="mix"),
-        st.Page("pages/tasks.py", title="Tasks", icon=":material/task_alt:", url_path="tasks"),
-        st.Page("pages/escalations.py", title="Escalations", icon=":material/trending_up:", url_path="escalations"),
+        st.Page("views/model_mix.py", title="Model mix", icon=":material/donut_large:", url_path="mix"),
+        st.Page("views/tasks.py", title="Tasks", icon=":material/task_alt:", url_path="tasks"),
+        st.Page("views/escalations.py", title="Escalations", icon=":material/trending_up:", url_path="escalations"),
     ],
     "Savings": [
-        st.Page("pages/candidates.py", title="Downgrade candidates", icon=":material/savings:",
+        st.Page("views/candidates.py", title="Downgrade candidates", icon=":material/savings:",
                 url_path="candidates"),
-        st.Page("pages/what_if.py", title="What-if", icon=":material/alt_route:", url_path="what-if"),
+        st.Page("views/what_if.py", title="What-if", icon=":material/alt_route:", url_path="what-if"),
     ],
     "Data": [
-        st.Page("pages/calls.py", title="Calls explorer", icon=":material/table_rows:", url_path="calls"),
-        st.Page("pages/prices.py", title="Prices & tiers", icon=":material/sell:", url_path="prices"),
-        st.Page("pages/review.py", title="Weekly review", icon=":material/summarize:", url_path="review"),
+        st.Page("views/calls.py", title="Calls explorer", icon=":material/table_rows:", url_path="calls"),
+        st.Page("views/prices.py", title="Prices & tiers", icon=":material/sell:", url_path="prices"),
+        st.Page("views/review.py", title="Weekly review", icon=":material/summarize:", url_path="review"),
     ],
 }
 
@@ -47,7 +49,7 @@ def _settings() -> Settings:
 
 
 def main() -> None:
-    st.set_page_config(page_title="modelmix", page_icon=":material/donut_large:", layout="wide")
+    st.set_page_config(page_title="modelmix", page_icon=str(FAVICON), layout="wide")
     settings = _settings()
     auth.require_sign_in(settings.dashboard_password)
     page = st.navigation(PAGES)

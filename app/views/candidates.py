@@ -59,7 +59,7 @@ for n, c in enumerate(found[:SHOWN]):
         )
         if st.button("Try in What-if", key=f"cand_try_{n}", icon=":material/alt_route:"):
             rules.add_rule(c.task, c.model, c.suggested_model, c.expected_escalation_rate)
-            st.switch_page("pages/what_if.py")
+            st.switch_page("views/what_if.py")
         if st.toggle("Show sample calls", key=f"cand_calls_{n}"):
             sample = data.candidate_calls(ctx.db, ctx.filters, c.task, c.model, SAMPLE_CALLS)
             st.dataframe(pd.DataFrame({
@@ -76,5 +76,5 @@ if len(found) > SHOWN:
     st.caption(f"The {SHOWN} largest of {len(found)} candidates are listed.")
 
 if rules.stored_rows():
-    st.page_link("pages/what_if.py", label=f"Open What-if with {len(rules.stored_rows())} rule(s)",
+    st.page_link("views/what_if.py", label=f"Open What-if with {len(rules.stored_rows())} rule(s)",
                  icon=":material/alt_route:")

@@ -31,8 +31,8 @@ cols[2].metric("Frontier share", percent(now.frontier_share_calls),
                points(now.frontier_share_calls, before.frontier_share_calls), delta_color="inverse",
                help=f"Share of calls on frontier-tier models ({percent(now.frontier_share_cost)} of known spend).")
 avoidable_change = None if avoidable_before == 0 else ratio(avoidable - avoidable_before, avoidable_before)
-cols[3].metric("Avoidable spend (est.)", money(avoidable), change(avoidable_change), delta_color="inverse",
-               help="Sum of the downgrade candidates' savings: calls a cheaper model would very likely handle, "
+cols[3].metric("Avoidable spend", money(avoidable), change(avoidable_change), delta_color="inverse",
+               help="Estimated: the sum of the downgrade candidates' savings: calls a cheaper model would very likely handle, "
                     "net of the escalations routing them down would cause.")
 cols[4].metric("Escalation rate", percent(now.escalation_rate),
                points(now.escalation_rate, before.escalation_rate), delta_color="inverse",
@@ -41,7 +41,7 @@ cols[5].metric("Unpriced calls", count(now.unpriced_calls), change(ov.change("un
                delta_color="inverse", help="Calls whose model has no known price; add one on Prices & tiers.")
 st.caption(f"Changes are {compare}.")
 if now.unpriced_calls:
-    st.page_link("pages/prices.py", label=f"{count(now.unpriced_calls)} calls have no price — set one",
+    st.page_link("views/prices.py", label=f"{count(now.unpriced_calls)} calls have no price — set one",
                  icon=":material/sell:")
 
 st.subheader("Model mix over time")

@@ -59,7 +59,7 @@ for problem in problems:
     st.error(problem)
 if not parsed_rules:
     st.info("Add a rule above, or carry a downgrade candidate over from its page, to see a projection.")
-    st.page_link("pages/candidates.py", label="Downgrade candidates", icon=":material/savings:")
+    st.page_link("views/candidates.py", label="Downgrade candidates", icon=":material/savings:")
     st.stop()
 st.button("Clear all rules", on_click=rules.clear_rules, key="wi_clear")
 
