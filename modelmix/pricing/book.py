@@ -133,8 +133,9 @@ class PriceBook:
         found = state.resolved.get(key)
         if found is None:
             found = self._build(state.overrides, provider, model, any_provider)
-            if len(state.resolved) >= _MAX_CACHED_NAMES:
+            if len(state.resolved) >= _MAX_CACHED_NAMES:  # bound memory under garbage model names
                 state.resolved.clear()
+                self._defaults.forget_lookups()
             state.resolved[key] = found
         return found
 

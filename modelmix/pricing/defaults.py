@@ -70,6 +70,10 @@ class DefaultPrices:
         canonical = (origin or priced)[1].id
         return DefaultMatch(canonical_model=canonical, provider_id=priced[0].id, model=priced[1])
 
+    def forget_lookups(self) -> None:
+        """Drop genai-prices' per-name lookup caches (they grow with every distinct name seen)."""
+        self._snapshot = DataSnapshot(providers=_bundled_providers, from_auto_update=False)
+
     def rate(self, found: DefaultMatch, at: datetime) -> Rate | None:
         """The default rate in force at ``at`` (date-effective prices pick their period)."""
         prices = found.model.prices

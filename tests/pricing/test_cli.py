@@ -158,3 +158,36 @@ def test_tier_change_can_rebuild_stored_rollups(engine: Engine, capsys: pytest.C
 def rollup_tiers(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         return list(conn.execute(select(CallRollupRow.tier)).scalars())
+
+
+CLI_GARBAGE = [
+    ("bad csv", "model,input_per_mtok,output_per_mtok\ngpt-4o,1,2,3\n", "line 2: more values than columns"),
+    ("negative price", "model,input_per_mtok,output_per_mtok\ngpt-4o,1,-2\n", "line 2: output_per_mtok"),
+    ("until before from", "model,input_per_mtok,output_per_mtok,valid_from,valid_until\n"
+                          "gpt-4o,1,2,2026-03-01,2026-02-01\n", "line 2: valid_until"),
+    ("unknown column", "model,input_per_mtok,output_per_mtok,currency\ngpt-4o,1,2,EUR\n",
+     "line 2: unknown column 'currency'"),
+    ("sql metacharacters in a price", "model,input_per_mtok,output_per_mtok\ngpt-4o,1,2'); DROP TABLE x; --\n",
+     "line 2: output_per_mtok: not a number"),
+]
+
+
+@pytest.mark.parametrize(("content", "message"), [g[1:] for g in CLI_GARBAGE], ids=[g[0] for g in CLI_GARBAGE])
+def test_garbage_imports_fail_with_the_line_and_store_nothing(engine: Engine, capsys: pytest.CaptureFixture[str],
+                                                              tmp_path: Path, content: str, message: str) -> None:
+    assert run(capsys, "prices", "set", "kept-model", "--input", "1", "--output", "1")[0] == 0
+    path = tmp_path / "prices.csv"
+    path.write_text(content)
+    code, out, err = run(capsys, "prices", "import", str(path))
+    assert code == 1 and out == ""
+    assert message in err
+    assert [o.model for o in load_overrides(engine)] == ["kept-model"]
+
+
+def test_sql_metacharacters_in_model_names_through_the_cli(engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    name = "x'); DELETE FROM model_prices; --"
+    assert run(capsys, "prices", "set", name, "--input", "1", "--output", "2")[0] == 0
+    assert run(capsys, "prices", "set", "safe", "--input", "1", "--output", "2")[0] == 0
+    code, out, _ = run(capsys, "prices", "list", "--model", name)
+    assert code == 0 and out.count("x'); delete from model_prices; --") == 2  # the override and its price in force
+    assert [o.model for o in load_overrides(engine)] == [name.lower(), "safe"]

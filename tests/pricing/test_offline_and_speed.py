@@ -85,3 +85,15 @@ def test_price_book_is_much_faster_than_calling_calc_price_per_span() -> None:
           f"genai_prices.calc_price: {direct_us:.1f} µs/call")
     assert ours_us * 3 < direct_us
     assert core_us * 8 < direct_us
+
+
+def test_many_distinct_garbage_names_do_not_grow_caches_without_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    import modelmix.pricing.book as book_module
+
+    monkeypatch.setattr(book_module, "_MAX_CACHED_NAMES", 50)
+    book = PriceBook.load(None)
+    for n in range(500):
+        assert book.price(make_call("openai", f"garbage-{n}-\x00'%")).cost_usd is None
+    assert len(book._state.resolved) <= 50
+    assert len(book._defaults._snapshot._provider_misses) <= 200
+    assert book.price(CALLS[0]).cost_usd is not None
