@@ -49,6 +49,10 @@ def count(value: int | None) -> str:
     return UNKNOWN if value is None else f"{value:,}"
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
 def rate_per_mtok(value: str | None) -> str:
     """A price in USD per million tokens, at full precision with at least cents."""
     if value is None:

@@ -18,6 +18,7 @@ from modelmix.review.format import (
     headline_change,
     headline_value,
     pct,
+    plural,
     points,
     rate_per_mtok,
     signed_pct,
@@ -145,7 +146,7 @@ def _candidates(data: dict[str, Any]) -> str:
                  f'{escape(c["basis"])}</details>')] for c in data["candidates"]]
     avoidable = next(h for h in data["headline"] if h["key"] == "avoidable_spend_usd")
     return _section("Top downgrade candidates",
-                    _p(f"{data['candidates_count']} candidate(s); estimated avoidable spend {usd(avoidable['current'])}."),
+                    _p(f"{plural(data['candidates_count'], 'candidate')}; estimated avoidable spend {usd(avoidable['current'])}."),
                     _table(["Task", "Model", "Suggested", "Calls", "Current", "Projected", "Savings", "Confidence"],
                            rows, "No downgrade candidates this week.", numeric=(3, 4, 5, 6)))
 

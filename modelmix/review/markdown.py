@@ -16,6 +16,7 @@ from modelmix.review.format import (
     headline_change,
     headline_value,
     pct,
+    plural,
     points,
     rate_per_mtok,
     signed_pct,
@@ -97,7 +98,7 @@ def _candidates(data: dict[str, Any]) -> list[str]:
              usd(c["projected_cost_usd"]), usd(c["savings_usd"]), c["confidence"]] for c in data["candidates"]]
     avoidable = next(h for h in data["headline"] if h["key"] == "avoidable_spend_usd")
     out = ["## Downgrade candidates", "",
-           f"{data['candidates_count']} candidate(s); estimated avoidable spend {usd(avoidable['current'])}.", "",
+           f"{plural(data['candidates_count'], 'candidate')}; estimated avoidable spend {usd(avoidable['current'])}.", "",
            *table(["Task", "Model", "Suggested", "Calls", "Current", "Projected", "Savings", "Confidence"], rows,
                   "no downgrade candidates this week")]
     out += [f"- {c['task']} / {c['model']} → {c['suggested_model']}: {c['basis']}" for c in data["candidates"]]

@@ -30,6 +30,7 @@ h3{font-size:14px;margin:18px 0 6px;color:var(--muted);font-weight:600}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:var(--soft);font-weight:600;white-space:nowrap}
+td:first-child{min-width:7em}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 details summary{cursor:pointer;white-space:nowrap}
 details[open]{max-width:420px}
@@ -40,7 +41,7 @@ details[open]{max-width:420px}
 .next{margin-top:32px;border:1px solid #b6d4ea;background:#f1f8fd;border-radius:8px;padding:4px 18px 12px}
 .next h2{border:none;margin-top:14px}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#fff;border:1px solid var(--line);
-border-radius:4px;padding:0 4px}
+border-radius:4px;padding:0 4px;display:inline-block;max-width:100%}
 .next ol{padding-left:20px}.next li{margin:6px 0}
 .tag{display:inline-block;font-size:11px;border-radius:10px;padding:0 8px;margin-right:4px;color:#fff;
 background:var(--accent)}
