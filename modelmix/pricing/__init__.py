@@ -8,7 +8,7 @@ records which price produced the cost; ``reprice`` recomputes stored history aft
 
 from __future__ import annotations
 
-from modelmix.pricing.book import PriceBook
+from modelmix.pricing.book import PriceBook, PricedFields
 from modelmix.pricing.crosscheck import CostCheck, CostMismatch, cost_mismatches
 from modelmix.pricing.defaults import DEFAULT_SOURCE, GENAI_PRICES_VERSION
 from modelmix.pricing.importer import ImportResult, export_prices, import_prices, parse_prices_file
@@ -37,6 +37,7 @@ __all__ = [
     "PriceError",
     "PriceListing",
     "PriceOverride",
+    "PricedFields",
     "Rate",
     "RepriceProgress",
     "RepriceResult",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from fnmatch import fnmatchcase
+from typing import NamedTuple
 
 from sqlalchemy import Engine
 
@@ -28,6 +29,16 @@ from modelmix.pricing.rates import Rate, cost_of
 from modelmix.records import CALL_KIND_EMBEDDING, LlmCall
 
 _MAX_CACHED_NAMES = 50_000
+
+
+class PricedFields(NamedTuple):
+    canonical_model: str | None
+    cost_usd: Decimal | None
+    price_id: int | None
+    price_source: str | None
+
+
+_NOTHING = PricedFields(None, None, None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,24 +101,32 @@ class PriceBook:
 
     def price(self, call: LlmCall) -> LlmCall:
         """The call with canonical model, cost and the reference to the price that produced it."""
-        model = call.model
+        fields = self.price_fields(
+            call.provider, call.model, call.start_time, call_kind=call.call_kind, input_tokens=call.input_tokens,
+            cache_read_tokens=call.cache_read_tokens, cache_write_tokens=call.cache_write_tokens,
+            output_tokens=call.output_tokens, reasoning_tokens=call.reasoning_tokens)
+        return call.with_cost(canonical_model=fields.canonical_model, cost_usd=fields.cost_usd,
+                              price_id=fields.price_id, price_source=fields.price_source)
+
+    def price_fields(self, provider: str | None, model: str | None, at: datetime, *, call_kind: str,
+                     input_tokens: int | None, cache_read_tokens: int | None, cache_write_tokens: int | None,
+                     output_tokens: int | None, reasoning_tokens: int | None) -> PricedFields:
+        """What ``price`` fills in, for callers that hold the columns rather than an ``LlmCall``.
+        The price reference is set only when a cost was computed."""
         if not model or not model.strip():
-            return call.with_cost(canonical_model=None, cost_usd=None, price_id=None, price_source=None)
-        resolution = self._resolve(call.provider, model)
-        rate = self._rate_at(resolution, call.start_time)
-        cost = None
-        if rate is not None:
-            output = call.output_tokens
-            if output is None and call.call_kind == CALL_KIND_EMBEDDING:
-                output = 0  # embeddings produce no output tokens
-            cost = cost_of(rate, input_tokens=call.input_tokens, cache_read_tokens=call.cache_read_tokens,
-                           cache_write_tokens=call.cache_write_tokens, output_tokens=output,
-                           reasoning_tokens=call.reasoning_tokens)
-        if rate is None or cost is None:
-            return call.with_cost(canonical_model=resolution.canonical, cost_usd=None, price_id=None,
-                                  price_source=None)
-        return call.with_cost(canonical_model=resolution.canonical, cost_usd=cost, price_id=rate.price_id,
-                              price_source=rate.source)
+            return _NOTHING
+        resolution = self._resolve(provider, model)
+        rate = self._rate_at(resolution, at)
+        if rate is None:
+            return PricedFields(resolution.canonical, None, None, None)
+        if output_tokens is None and call_kind == CALL_KIND_EMBEDDING:
+            output_tokens = 0  # embeddings produce no output tokens
+        cost = cost_of(rate, input_tokens=input_tokens, cache_read_tokens=cache_read_tokens,
+                       cache_write_tokens=cache_write_tokens, output_tokens=output_tokens,
+                       reasoning_tokens=reasoning_tokens)
+        if cost is None:
+            return PricedFields(resolution.canonical, None, None, None)
+        return PricedFields(resolution.canonical, cost, rate.price_id, rate.source)
 
     def reference_price(self, canonical_model: str, at: datetime | None = None) -> Decimal | None:
         """Blended USD per million tokens (3 input : 1 output, base prices) used to rank models."""

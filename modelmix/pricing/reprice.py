@@ -22,7 +22,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from modelmix.pricing.book import PriceBook
-from modelmix.records import LlmCall
 
 log = logging.getLogger(__name__)
 DAY = timedelta(days=1)
@@ -30,7 +29,7 @@ BATCH_ROWS = 5_000
 
 _SELECT = text(
     "SELECT trace_id, span_id, start_time, provider, "
-    "COALESCE(model, response_model, request_model) AS model, call_kind, service, "
+    "COALESCE(model, response_model, request_model) AS model, call_kind, "
     "input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens, "
     "canonical_model, cost_usd, price_id, price_source "
     "FROM llm_calls WHERE start_time >= :lo AND start_time < :hi"
@@ -113,10 +112,12 @@ def _reprice_day(conn: Connection, book: PriceBook, lo: datetime, hi: datetime, 
         updates: list[tuple[Any, ...]] = []
         for row in batch:
             stats.seen += 1
-            priced = book.price(_as_call(row))
-            if priced.cost_usd is None:
+            new = book.price_fields(
+                row.provider, row.model, row.start_time, call_kind=row.call_kind, input_tokens=row.input_tokens,
+                cache_read_tokens=row.cache_read_tokens, cache_write_tokens=row.cache_write_tokens,
+                output_tokens=row.output_tokens, reasoning_tokens=row.reasoning_tokens)
+            if new.cost_usd is None:
                 stats.unpriced += 1
-            new = (priced.canonical_model, priced.cost_usd, priced.price_id, priced.price_source)
             old = (row.canonical_model, row.cost_usd, row.price_id, row.price_source)
             if new != old:
                 updates.append((row.trace_id, row.span_id, row.start_time, *new))
@@ -136,16 +137,6 @@ def _write(conn: Connection, updates: list[tuple[Any, ...]], lo: datetime, hi: d
         "canonical": list(columns[3]), "costs": list(columns[4]), "price_ids": list(columns[5]),
         "sources": list(columns[6]), "lo": lo, "hi": hi,
     })
-
-
-def _as_call(row: Any) -> LlmCall:
-    return LlmCall(
-        trace_id=row.trace_id, span_id=row.span_id, parent_span_id=None, start_time=row.start_time,
-        end_time=None, service=row.service, call_kind=row.call_kind, provider=row.provider,
-        response_model=row.model, input_tokens=row.input_tokens, cache_read_tokens=row.cache_read_tokens,
-        cache_write_tokens=row.cache_write_tokens, output_tokens=row.output_tokens,
-        reasoning_tokens=row.reasoning_tokens,
-    )
 
 
 def rebuild_rollups(engine: Engine, first: datetime, last: datetime) -> str:
