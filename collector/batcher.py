@@ -139,16 +139,29 @@ class Batcher:
             if spans == 0:
                 item.future.set_result(WriteOutcome())
                 return item.future
-            if now < self._unavailable_until:
-                raise DatabaseUnavailable("the database is unreachable", self._unavailable_until - now)
-            if self.depth and self.depth + spans > self._max_queue:
-                raise QueueFull(f"the write queue is full ({self.depth} spans waiting)", self._retry_after)
+            self._refuse_if_full(spans, now)
             self._next_seq += 1
             self._queue.append(item)
             self._queued_spans += spans
             if self._queued_spans >= self._max_batch or len(self._queue) == 1:
                 self._cond.notify_all()
             return item.future
+
+    def check_room(self, spans: int) -> None:
+        """Raise now what ``submit`` would raise for ``spans`` more spans, so a request that cannot
+        be queued is refused before the work of decoding it."""
+        if not spans:
+            return
+        with self._cond:
+            if self._stopping:
+                raise ShuttingDown("the collector is shutting down")
+            self._refuse_if_full(spans, self._clock())
+
+    def _refuse_if_full(self, spans: int, now: float) -> None:
+        if now < self._unavailable_until:
+            raise DatabaseUnavailable("the database is unreachable", self._unavailable_until - now)
+        if self.depth and self.depth + spans > self._max_queue:
+            raise QueueFull(f"the write queue is full ({self.depth} spans waiting)", self._retry_after)
 
     def force_flush(self, timeout: float | None = None) -> bool:
         """Write everything submitted so far; True when it has all been committed (or failed)."""

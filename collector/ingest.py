@@ -62,6 +62,7 @@ class TraceIngest:
         received = count_spans(request)
         t = self._telemetry
         t.spans_received.labels(transport).inc(received)
+        self._batcher.check_room(received)  # shed load before spending the decode on it
         if received > DECODE_INLINE_MAX_SPANS:
             decoded = await asyncio.get_running_loop().run_in_executor(None, self.decode, request)
         else:
