@@ -49,13 +49,13 @@ def run_demo(
     bad argument and ``DemoError`` when the traffic cannot be delivered.
     """
     window = demo_window(weeks, now)
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    if not _is_whole(seed):
         raise ValueError(f"seed must be an integer, got {seed!r}")
-    if not 0 < scale <= 20:  # also rejects NaN
+    if not _is_number(scale) or not 0 < scale <= 20:  # also rejects NaN
         raise ValueError(f"scale must be above 0 and at most 20, got {scale!r}")
-    if not 1 <= workers <= 32:
+    if not _is_whole(workers) or not 1 <= workers <= 32:
         raise ValueError(f"workers must be from 1 to 32, got {workers!r}")
-    if not 1 <= batch_spans <= 50_000:
+    if not _is_whole(batch_spans) or not 1 <= batch_spans <= 50_000:
         raise ValueError(f"batch_spans must be from 1 to 50000, got {batch_spans!r}")
     url = receiver_url(endpoint)
     if exporter_factory is None:
@@ -98,3 +98,11 @@ def run_demo(
         tally, endpoint=url, seed=seed, weeks=weeks, scale=scale, window_start=window.start,
         window_end=window.end, requests=sender.requests, elapsed_seconds=time.monotonic() - started,
     )
+
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -87,7 +87,9 @@ def test_an_exporter_failure_becomes_a_demo_error() -> None:
 @pytest.mark.parametrize("kwargs", [
     {"weeks": 0}, {"weeks": 53}, {"weeks": -1}, {"weeks": "8"}, {"weeks": 2.5}, {"weeks": True},
     {"scale": 0}, {"scale": -1.0}, {"scale": float("nan")}, {"scale": float("inf")}, {"scale": 21},
-    {"workers": 0}, {"workers": 33}, {"batch_spans": 0}, {"seed": "42"}, {"seed": None},
+    {"scale": "1.0"}, {"scale": None}, {"scale": True},
+    {"workers": 0}, {"workers": 33}, {"workers": "4"}, {"batch_spans": 0}, {"batch_spans": 2.5},
+    {"seed": "42"}, {"seed": None}, {"seed": 4.2},
 ])
 def test_garbage_arguments_are_refused_before_anything_is_sent(kwargs: dict[str, object]) -> None:
     exported: list[int] = []
