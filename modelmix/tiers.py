@@ -4,8 +4,8 @@ Default tier, from the model's blended list price (``PriceBook.reference_price``
 blended 3 parts input to 1 part output, USD per million tokens):
 
 * **small** — below $2.50 (gpt-4o-mini $0.26, claude-haiku-4-5 $2.00, gemini-2.5-flash $0.85)
-* **mid** — $2.50 up to $6.00 (gpt-4o $4.38, gpt-4.1 $3.50, gemini-2.5-pro $3.44)
-* **frontier** — $6.00 and above (claude-sonnet-4-5 $6.00, claude-opus-4-5 $10.00, o1 $26.25)
+* **mid** — $2.50 up to $4.00 (gpt-4.1 $3.50, o3 $3.50, gpt-5 $3.44, gemini-2.5-pro $3.44)
+* **frontier** — $4.00 and above (gpt-4o $4.38, claude-sonnet-4-5 $6.00, claude-opus-4-5 $10.00, o1 $26.25)
 
 A model without a known price has no default tier (``None``). The cheaper sibling comes from the
 family map below, else from a family rule (opus → sonnet → haiku, gemini pro → flash → flash-lite,
@@ -30,7 +30,7 @@ from modelmix.pricing import PriceBook
 from modelmix.records import TIERS
 
 SMALL_BELOW = Decimal("2.50")
-FRONTIER_FROM = Decimal("6.00")
+FRONTIER_FROM = Decimal("4.00")
 RESET = "default"  # set_tier(..., tier=RESET) / cheaper_sibling=RESET: back to the default
 NO_SIBLING = "none"  # set_tier(..., cheaper_sibling=NO_SIBLING): this model has no cheaper sibling
 

@@ -146,13 +146,13 @@ def test_tier_change_can_rebuild_stored_rollups(engine: Engine, capsys: pytest.C
     insert_row(engine, provider="openai", model="gpt-4o", start=start, canonical="gpt-4o",
                cost=Decimal("0.0035"), task="summarize", task_source="call_attribute")
     rollups.recompute_hours(engine, at("2026-11-20T09:00"), at("2026-11-20T10:00"))
-    assert rollup_tiers(engine) == ["mid"]
-    code, out, _ = run(capsys, "tiers", "set", "gpt-4o", "--tier", "frontier")
-    assert code == 0 and "keep the previous tier" in out
-    assert rollup_tiers(engine) == ["mid"]
-    code, out, _ = run(capsys, "tiers", "set", "gpt-4o", "--tier", "frontier", "--rollups-since", "2026-11-20")
-    assert code == 0 and "hourly rollups since 2026-11-20T00:00:00Z: recomputed" in out
     assert rollup_tiers(engine) == ["frontier"]
+    code, out, _ = run(capsys, "tiers", "set", "gpt-4o", "--tier", "mid")
+    assert code == 0 and "keep the previous tier" in out
+    assert rollup_tiers(engine) == ["frontier"]
+    code, out, _ = run(capsys, "tiers", "set", "gpt-4o", "--tier", "mid", "--rollups-since", "2026-11-20")
+    assert code == 0 and "hourly rollups since 2026-11-20T00:00:00Z: recomputed" in out
+    assert rollup_tiers(engine) == ["mid"]
 
 
 def rollup_tiers(engine: Engine) -> list[str]:

@@ -33,7 +33,7 @@ def book() -> PriceBook:
 # gpt-4o-mini (0.45 + 0.60) / 4 = 0.2625; claude-haiku-4-5 (3 + 5) / 4 = 2.00; gpt-4o (7.50 + 10) / 4 = 4.375;
 # claude-sonnet-4-5 (9 + 15) / 4 = 6.00; claude-opus-4-5 (15 + 25) / 4 = 10.00.
 @pytest.mark.parametrize(("model", "tier"), [
-    ("gpt-4o-mini", "small"), ("claude-haiku-4-5", "small"), ("gpt-4o", "mid"),
+    ("gpt-4o-mini", "small"), ("claude-haiku-4-5", "small"), ("gpt-4o", "frontier"), ("gpt-4.1", "mid"),
     ("claude-sonnet-4-5", "frontier"), ("claude-opus-4-5", "frontier"), ("never-heard-of-it", None),
 ])
 def test_default_tier_from_blended_list_price(book: PriceBook, model: str, tier: str | None) -> None:
@@ -43,8 +43,8 @@ def test_default_tier_from_blended_list_price(book: PriceBook, model: str, tier:
 def test_tier_thresholds_are_inclusive_at_the_upper_band() -> None:
     assert tier_from_price(Decimal("2.4999")) == "small"
     assert tier_from_price(Decimal("2.50")) == "mid"
-    assert tier_from_price(Decimal("5.9999")) == "mid"
-    assert tier_from_price(Decimal("6.00")) == "frontier"
+    assert tier_from_price(Decimal("3.9999")) == "mid"
+    assert tier_from_price(Decimal("4.00")) == "frontier"
     assert tier_from_price(None) is None
 
 
@@ -85,7 +85,7 @@ def test_overrides_win_and_reset(engine: Engine, book: PriceBook) -> None:
     set_tier(engine, "gpt-4o", tier=RESET)
     set_tier(engine, "claude-sonnet-4-5", cheaper_sibling=RESET)  # nothing left: row removed
     tiers = TierMap.load(engine, book)
-    assert (tiers.tier("gpt-4o"), tiers.cheaper_sibling("gpt-4o")) == ("mid", "gpt-4.1-nano")
+    assert (tiers.tier("gpt-4o"), tiers.cheaper_sibling("gpt-4o")) == ("frontier", "gpt-4.1-nano")
     assert tiers.cheaper_sibling("claude-sonnet-4-5") == "claude-haiku-4-5"
     with engine.connect() as conn:
         assert sorted(conn.execute(select(ModelTierRow.canonical_model)).scalars()) == ["gpt-4o", "my-model"]
