@@ -12,19 +12,21 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from app.colors import TIER_COLORS, color_of
+from app.colors import color_of
 from app.format import money, percent, tokens
 
 FONT = dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=13)
 LABEL_MIN_SHARE = 0.07  # bands thinner than this (of the tallest stack) get no direct label
+LABEL_GAP = 0.09  # labels closer than this (of the tallest stack) in nearby buckets would overlap
+UNIFORM_COLOR = "#1A73E8"
 CONFIDENCE_COLORS = {"high": "#2E9E5B", "medium": "#E08E00", "low": "#8A9096"}
 
 
 def _layout(fig: go.Figure, *, height: int = 360, right: int = 24, legend: bool = False) -> go.Figure:
     fig.update_layout(
         template="plotly_white", height=height, font=FONT, showlegend=legend,
-        margin=dict(l=8, r=right, t=16, b=8), hoverlabel=dict(font=FONT),
-        legend=dict(orientation="h", yanchor="top", y=-0.15, xanchor="left", x=0),
+        margin=dict(l=8, r=right, t=16 if not legend else 40, b=8), hoverlabel=dict(font=FONT),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
     )
     return fig
 
@@ -66,23 +68,28 @@ def stacked_over_time(df: pd.DataFrame, category: str, colors: dict[str, str], m
         ))
     tops = wide[order].cumsum(axis=1)
     peak = float(tops.iloc[:, -1].max()) or 1.0
-    labelled = 0
-    for name in order:  # label each band where it is thickest, if it is thick enough to hold text
+    placed: list[tuple[int, float]] = []  # (bucket index, y) of labels already drawn
+    positions = list(wide.index)
+    for name in sorted(order, key=lambda n: -float(wide[n].max())):  # thickest bands choose first
         at = wide[name].idxmax()
         thickness = float(wide.at[at, name])
-        if thickness / peak < LABEL_MIN_SHARE:
+        y = float(tops.at[at, name]) - thickness / 2
+        i = positions.index(at)
+        crowded = any(abs(i - j) <= 2 and abs(y - other) < peak * LABEL_GAP for j, other in placed)
+        if thickness / peak < LABEL_MIN_SHARE or crowded:
             continue
-        labelled += 1
-        fig.add_annotation(x=at, y=float(tops.at[at, name]) - thickness / 2, text=str(name) or "unknown",
-                           showarrow=False, font=dict(color="#202124", size=12), bgcolor="rgba(255,255,255,0.75)",
-                           borderpad=2)
+        placed.append((i, y))
+        fig.add_annotation(x=at, y=y, text=str(name) or "unknown", showarrow=False, borderpad=2,
+                           font=dict(color="#202124", size=12), bgcolor="rgba(255,255,255,0.75)")
+    labelled = len(placed)
     _axis_format(fig, measure)
     return _layout(fig, height=380, legend=labelled < len(order))
 
 
-def share_bars(df: pd.DataFrame, category: str, value: str, share: str, colors: dict[str, str],
+def share_bars(df: pd.DataFrame, category: str, value: str, share: str, colors: dict[str, str] | None,
                measure: str, top: int = 15) -> go.Figure:
-    """Horizontal bars, largest on top, each labelled with its value and share."""
+    """Horizontal bars, largest on top, each labelled with its value and share (one color when
+    ``colors`` is None: the bars are then things, like tasks, whose color carries no meaning)."""
     data = df.dropna(subset=[value]).sort_values(value, ascending=False).head(top)
     if data.empty:
         return empty_figure("Nothing to show")
@@ -91,7 +98,8 @@ def share_bars(df: pd.DataFrame, category: str, value: str, share: str, colors: 
     text = [f"{_value_text(v, measure)} · {percent(s)}" for v, s in zip(data[value], data[share], strict=True)]
     fig = go.Figure(go.Bar(
         x=data[value], y=names, orientation="h", text=text, textposition="outside", cliponaxis=False,
-        marker_color=[color_of(str(n), colors) for n in data[category]], hoverinfo="skip",
+        marker_color=[color_of(str(n), colors) if colors is not None else UNIFORM_COLOR for n in data[category]],
+        hoverinfo="skip",
     ))
     _axis_format(fig, measure, "x")
     fig.update_xaxes(showticklabels=False, showgrid=False)
@@ -161,26 +169,24 @@ def run_cost_ranges(df: pd.DataFrame, top: int = 15) -> go.Figure:
     fig = go.Figure()
     for _, row in data.iterrows():
         fig.add_trace(go.Scatter(x=[row.cost_per_run_p50, row.cost_per_run_p95], y=[row.task, row.task],
-                                 mode="lines", line=dict(color="#BDC1C6", width=6), hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=data.cost_per_run_p50, y=data.task, mode="markers+text", name="median (p50)",
-                             marker=dict(color="#1A73E8", size=11), text=[money(v) for v in data.cost_per_run_p50],
-                             textposition="top center", hovertemplate="%{y} p50: $%{x:,.4f}<extra></extra>"))
+                                 mode="lines", line=dict(color="#BDC1C6", width=6), hoverinfo="skip",
+                                 showlegend=False))
+    fig.add_trace(go.Scatter(x=data.cost_per_run_p50, y=data.task, mode="markers", name="median (p50)",
+                             marker=dict(color=UNIFORM_COLOR, size=11),
+                             hovertemplate="%{y} p50: $%{x:,.4f}<extra></extra>"))
     fig.add_trace(go.Scatter(x=data.cost_per_run_p95, y=data.task, mode="markers+text", name="p95",
-                             marker=dict(color="#B2387A", size=11, symbol="line-ns-open", line=dict(width=3)),
-                             text=[money(v) for v in data.cost_per_run_p95], textposition="middle right",
-                             hovertemplate="%{y} p95: $%{x:,.4f}<extra></extra>"))
+                             marker=dict(color="#B2387A", size=13, symbol="line-ns-open", line=dict(width=3)),
+                             text=[f"{money(a)} – {money(b)}" for a, b in
+                                   zip(data.cost_per_run_p50, data.cost_per_run_p95, strict=True)],
+                             textposition="middle right",
+                             cliponaxis=False, hovertemplate="%{y} p95: $%{x:,.4f}<extra></extra>"))
     fig.add_trace(go.Scatter(x=data.cost_per_run_mean, y=data.task, mode="markers", name="mean",
                              marker=dict(color="#E08E00", size=9, symbol="diamond"),
                              hovertemplate="%{y} mean: $%{x:,.4f}<extra></extra>"))
-    low = float(data.cost_per_run_p50.min())
-    high = float(data.cost_per_run_p95.max())
-    fig.update_xaxes(type="log" if low > 0 and high / low > 50 else "linear", tickprefix="$")
-    fig.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
-    fig = _layout(fig, height=max(240, 44 * len(data) + 90), right=90, legend=True)
-    for trace in fig.data[: len(data)]:
-        trace.showlegend = False
-    fig.update_layout(legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0))
-    return fig
+    low, high = float(data.cost_per_run_p50.min()), float(data.cost_per_run_p95.max())
+    log = low > 0 and high / low > 50
+    fig.update_xaxes(type="log" if log else "linear", tickprefix="$", tickformat="~g" if log else ",.4~f")
+    return _layout(fig, height=max(240, 40 * len(data) + 90), right=140, legend=True)
 
 
 def histogram(values: pd.Series, x_title: str) -> go.Figure:
@@ -195,7 +201,7 @@ def histogram(values: pd.Series, x_title: str) -> go.Figure:
 
 
 def labelled_bars(labels: Sequence[str], values: Sequence[float], texts: Sequence[str],
-                  colors: Sequence[str]) -> go.Figure:
+                  colors: Sequence[str], right: int = 220) -> go.Figure:
     """Horizontal bars in the given order (first on top), each with its own text."""
     if not labels:
         return empty_figure("Nothing to show")
@@ -203,7 +209,8 @@ def labelled_bars(labels: Sequence[str], values: Sequence[float], texts: Sequenc
                            textposition="outside", cliponaxis=False, marker_color=list(colors)[::-1],
                            hoverinfo="skip"))
     fig.update_xaxes(showticklabels=False, showgrid=False)
-    return _layout(fig, height=max(200, 36 * len(labels) + 60), right=220)
+    fig.update_yaxes(automargin=True)
+    return _layout(fig, height=max(200, 36 * len(labels) + 60), right=right)
 
 
 def savings_bars(df: pd.DataFrame, top: int = 15) -> go.Figure:
@@ -229,10 +236,6 @@ def actual_vs_projected(actual: pd.DataFrame, projected: pd.DataFrame, colors: d
     fig.add_trace(go.Bar(y=order, x=p[order], orientation="h", name="projected",
                          marker_color=[color_of(m, colors) for m in order],
                          text=[money(v) for v in p[order]], textposition="outside", cliponaxis=False))
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0))
+    fig.update_layout(barmode="group")
     fig.update_xaxes(showticklabels=False, showgrid=False)
     return _layout(fig, height=max(240, 60 * len(order) + 80), right=110, legend=True)
-
-
-def tier_colors() -> dict[str, str]:
-    return dict(TIER_COLORS)

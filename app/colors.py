@@ -1,4 +1,4 @@
-"""One color per tier and per model, the same on every chart and every page.
+"""One color per tier, per model and per task, the same on every chart and every page.
 
 Tiers have fixed hues (small green, mid amber, frontier purple, unknown grey); each model gets a
 shade of its tier's hue, assigned in name order over every model the database has seen, so a model
@@ -52,3 +52,14 @@ def color_of(name: str, colors: dict[str, str]) -> str:
     if name in TIER_COLORS:
         return TIER_COLORS[name]
     return _FALLBACK[zlib.crc32(name.encode("utf-8")) % len(_FALLBACK)]
+
+
+CATEGORY_PALETTE: tuple[str, ...] = (
+    "#1A73E8", "#D93025", "#188038", "#F29900", "#A142F4", "#12B5CB", "#E52592", "#5F6368", "#B06000",
+    "#24C1E0", "#9334E6", "#0D652D",
+)
+
+
+def category_colors(names: Iterable[str]) -> dict[str, str]:
+    """Name → color for things that have no tier (tasks, services): distinct colors in name order."""
+    return {name: CATEGORY_PALETTE[i % len(CATEGORY_PALETTE)] for i, name in enumerate(sorted(set(names)))}

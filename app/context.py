@@ -32,6 +32,7 @@ class PageContext:
     environments: tuple[str, ...]
     tasks: tuple[str, ...]
     colors: dict[str, str]  # model or tier → color
+    task_colors: dict[str, str]  # task → color
     model_tiers: dict[str, str]  # canonical model → tier ('' unknown)
     now: datetime
 
@@ -47,7 +48,8 @@ class PageContext:
             scope.append("service " + ", ".join(self.view.services))
         if self.view.environments:
             scope.append("environment " + ", ".join(e or "(unknown)" for e in self.view.environments))
-        st.caption(f"{self.view.label().capitalize()}" + (f" · {' · '.join(scope)}" if scope else "")
+        label = self.view.label()
+        st.caption(label[:1].upper() + label[1:] + (f" · {' · '.join(scope)}" if scope else "")
                    + " · times in UTC")
 
     def require_data(self) -> None:

@@ -25,6 +25,7 @@ UNKNOWN_ENV_LABEL = "(unknown)"
 FILTER_KEYS = ("days", "from", "to", "service", "env")
 EARLIEST_DATE = date(2000, 1, 1)
 FUTURE_DAYS = 400  # how far ahead a date range may end
+VIEW_KEY = "mm_view"  # the last view, kept outside widget state so it survives page switches
 CUSTOM = 0  # the time-range choice "custom dates" (a selectbox shows its placeholder for None)
 
 
@@ -131,16 +132,16 @@ def parse_query(params: Mapping[str, Sequence[str]], services: Sequence[str], en
             days = None
     elif raw_days is not None:
         text = raw_days.strip()
-        if text.isdigit() and len(text) <= 3 and 1 <= int(text) <= MAX_DAYS:
+        if text.isascii() and text.isdigit() and len(text) <= 3 and 1 <= int(text) <= MAX_DAYS:
             days = int(text)
         else:
             notices.append(f"“{plain(raw_days, 20)}” is not a number of days from 1 to {MAX_DAYS}; "
                            f"showing the last {DEFAULT_DAYS} days instead.")
+    picked_services = _known("service", list(params.get("service") or []), services, notices)
     env_values = [UNKNOWN_ENV_LABEL if e == "" else e for e in environments]
     picked_envs = _known("environment", list(params.get("env") or []), env_values, notices)
     return View(
-        days=days, start=start, end=end,
-        services=_known("service", list(params.get("service") or []), services, notices),
+        days=days, start=start, end=end, services=picked_services,
         environments=tuple("" if e == UNKNOWN_ENV_LABEL else e for e in picked_envs),
     ), notices
 
@@ -168,11 +169,11 @@ def render_sidebar(services: Sequence[str], environments: Sequence[str], today: 
     notices: list[str] = []
     current = _query_dict()
     if current != st.session_state.get("mm_written"):
-        if current:
+        if current:  # a shared link, an edited URL, or the first visit
             view, notices = parse_query(current, services, environments, today)
             _apply_to_widgets(view)
-        elif "mm_range" not in st.session_state:
-            _apply_to_widgets(View())
+        else:  # switching pages drops the query string (and may drop the widgets' state): restore
+            _apply_to_widgets(st.session_state.get(VIEW_KEY) or View())
     chosen_days = st.session_state.get("mm_range", DEFAULT_DAYS)
     options = sorted(set(PRESET_DAYS) | ({chosen_days} if chosen_days else set()))
     options.append(CUSTOM)
@@ -210,4 +211,5 @@ def render_sidebar(services: Sequence[str], environments: Sequence[str], today: 
         st.query_params.from_dict({**{k: v for k, v in st.query_params.to_dict().items()
                                       if k not in FILTER_KEYS}, **written})
     st.session_state["mm_written"] = normalized
+    st.session_state[VIEW_KEY] = view
     return view, notices

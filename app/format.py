@@ -50,11 +50,19 @@ def percent(fraction: float | None, digits: int = 1, unknown: str = DASH) -> str
 
 
 def change(fraction: float | None) -> str | None:
-    """A relative change for ``st.metric``'s delta: ``+12.3%`` / ``-4.0%``; None when unknown."""
+    """A relative change for ``st.metric``'s delta: ``+12.3%`` / ``-4.0%``; from tenfold up as a
+    multiple (``+806×``), which reads better than ``+80,500%``; None when unknown."""
     if is_unknown(fraction):
         return None
-    value = 100 * float(fraction)  # type: ignore[arg-type]
-    return f"{value:+.1f}%"
+    value = float(fraction)  # type: ignore[arg-type]
+    if value >= 9:
+        return f"+{value + 1:,.0f}×"
+    return f"{100 * value:+.1f}%"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``1 run``, ``2 runs`` (counts with thousands separators)."""
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
 
 
 def points(current: float | None, previous: float | None) -> str | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from app import auth, context, data, filters
-from app.colors import model_colors, model_tiers
+from app.colors import category_colors, model_colors, model_tiers
 from app.errors import database_guard
 from modelmix.settings import Settings, SettingsError
 
@@ -68,7 +68,8 @@ def main() -> None:
         ctx = context.PageContext(
             settings=settings, db=db, view=view, filters=view.filters(now), extent=extent,
             services=tuple(services), environments=tuple(environments), tasks=tuple(tasks),
-            colors=model_colors(known), model_tiers=model_tiers(known), now=now,
+            colors=model_colors(known), task_colors=category_colors(tasks), model_tiers=model_tiers(known),
+            now=now,
         )
         context.store(ctx)
         for notice in notices:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import charts, context, data, rules
-from app.format import count, money, percent, tokens, when
+from app import charts, context, data, rules, ui
+from app.format import count, money, percent, plural, tokens, when
 from modelmix.analytics import candidates_frame
 
 SHOWN = 25
@@ -38,7 +38,7 @@ cols[1].metric("Candidates", count(len(found)))
 cols[2].metric("High-confidence", count(sum(1 for c in found if c.confidence == "high")))
 
 frame = candidates_frame(found)
-st.plotly_chart(charts.savings_bars(frame), width="stretch", key="cand_bars")
+ui.plot(charts.savings_bars(frame), "cand_bars")
 st.caption("Confidence: high = evidence from ≥ 100 runs with a low failure bound; medium = ≥ 30 runs; "
            "low = little evidence, or a heuristic (simple calls and a cheaper sibling).")
 
@@ -55,7 +55,7 @@ for n, c in enumerate(found[:SHOWN]):
         st.markdown(
             f"Assumes {percent(c.expected_escalation_rate)} of calls escalate back to {c.model}. "
             f"Mean size {tokens(c.mean_input_tokens)} input / {tokens(c.mean_output_tokens)} output tokens."
-            + (f" {count(c.unpriced_calls)} unpriced calls are left out." if c.unpriced_calls else "")
+            + (f" {plural(c.unpriced_calls, 'unpriced call')} left out." if c.unpriced_calls else "")
         )
         if st.button("Try in What-if", key=f"cand_try_{n}", icon=":material/alt_route:"):
             rules.add_rule(c.task, c.model, c.suggested_model, c.expected_escalation_rate)

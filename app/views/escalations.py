@@ -6,8 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import charts, context, data
-from app.format import count, money, percent
+from app import charts, context, data, ui
+from app.colors import color_of
+from app.format import count, money, percent, plural
 
 TREND_TASKS = 6
 
@@ -31,37 +32,36 @@ cols[3].metric("Inferred", count(esc.inferred_runs),
 
 st.subheader("Rate per task over time")
 by_task = esc.by_task
-trend = data.escalation_trend_by_task(ctx.db, ctx.filters, ctx.bucket)
-busiest = by_task.sort_values("runs", ascending=False)["task"].head(TREND_TASKS).tolist()
-st.plotly_chart(charts.lines_with_end_labels(trend, "bucket", "rate", "task", {}, ".0%", top=busiest),
-                width="stretch", key="esc_trend")
-if len(by_task) > TREND_TASKS:
-    st.caption(f"The {TREND_TASKS} tasks with the most runs are drawn.")
+escalating = by_task[by_task["escalated_runs"] > 0].sort_values(["escalated_runs", "runs"], ascending=False)
+if escalating.empty:
+    st.info("No run escalated in this window.", icon=":material/check_circle:")
+else:
+    trend = data.escalation_trend_by_task(ctx.db, ctx.filters, ctx.bucket)
+    drawn = escalating["task"].head(TREND_TASKS).tolist()
+    ui.plot(charts.lines_with_end_labels(trend, "bucket", "rate", "task", ctx.task_colors, ".0%", top=drawn),
+            "esc_trend")
+    st.caption(f"Tasks with escalations ({len(drawn)} of {len(by_task)} tasks"
+               + (f"; the {TREND_TASKS} with the most are drawn" if len(escalating) > TREND_TASKS else "") + ").")
 
-left, right = st.columns(2)
-with left:
     st.subheader("Model pairs")
     pairs = esc.by_pair
-    if pairs.empty:
-        st.info("No escalations in this window.")
-    else:
-        st.plotly_chart(charts.labelled_bars(
-            [f"{a or '?'} → {b or '?'}" for a, b in zip(pairs.from_model, pairs.to_model, strict=True)],
-            list(pairs.escalated_runs),
-            [f"{n} runs · {percent(r)} of runs on {a or '?'} · {money(c)}"
-             for n, r, a, c in zip(pairs.escalated_runs, pairs.rate, pairs.from_model, pairs.escalation_cost_usd,
-                                   strict=True)],
-            [ctx.colors.get(b, "#7B3FBF") for b in pairs.to_model],
-        ), width="stretch", key="esc_pairs")
-with right:
-    st.subheader("Explicit vs inferred by task")
-    st.dataframe(pd.DataFrame({
-        "task": by_task["task"],
-        "runs": by_task["runs"],
-        "rate": [percent(v) for v in by_task["escalation_rate"]],
-        "explicit": [f"{n} ({percent(r)})" for n, r in zip(by_task.explicit_runs, by_task.explicit_rate, strict=True)],
-        "inferred": [f"{n} ({percent(r)})" for n, r in zip(by_task.inferred_runs, by_task.inferred_rate, strict=True)],
-        "cost of escalated runs": [money(v, unknown="—") for v in by_task["escalation_cost_usd"]],
-        "failed verifications": by_task["failed_verifications"],
-    }), hide_index=True, width="stretch")
+    ui.plot(charts.labelled_bars(
+        [f"{a or '?'} → {b or '?'}" for a, b in zip(pairs.from_model, pairs.to_model, strict=True)],
+        list(pairs.escalated_runs),
+        [f"{plural(int(n), 'run')} · {percent(r)} of runs started on {a or '?'} · {money(c, unknown='cost unknown')}"
+         for n, r, a, c in zip(pairs.escalated_runs, pairs.rate, pairs.from_model, pairs.escalation_cost_usd,
+                               strict=True)],
+        [color_of(b, ctx.colors) for b in pairs.to_model], right=360,
+    ), "esc_pairs")
+
+st.subheader("Explicit vs inferred by task")
+st.dataframe(pd.DataFrame({
+    "task": by_task["task"],
+    "runs": by_task["runs"],
+    "escalation rate": [percent(v) for v in by_task["escalation_rate"]],
+    "explicit": [f"{n} ({percent(r)})" for n, r in zip(by_task.explicit_runs, by_task.explicit_rate, strict=True)],
+    "inferred": [f"{n} ({percent(r)})" for n, r in zip(by_task.inferred_runs, by_task.inferred_rate, strict=True)],
+    "cost of escalated runs": [money(v, unknown="—") for v in by_task["escalation_cost_usd"]],
+    "failed verifications": by_task["failed_verifications"],
+}), hide_index=True, width="stretch")
 st.caption("Cost of escalated runs = the failed cheap attempt plus the retry on the pricier model.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import charts, context, data
+from app import charts, context, data, ui
 from app.format import count, money, percent, tokens
 
 ctx = context.current()
@@ -32,21 +32,18 @@ if measure == "tokens" and int(totals["calls_missing_tokens"].sum()):
 left, right = st.columns([2, 3])
 with left:
     st.subheader(f"Share of {measure} by {by}")
-    st.plotly_chart(charts.share_bars(totals, by, "value", "share", ctx.colors, measure), width="stretch",
-                    key="mix_share_bars")
+    ui.plot(charts.share_bars(totals, by, "value", "share", ctx.colors, measure), "mix_share_bars")
 with right:
     st.subheader("Over time")
     series = data.mix_series(ctx.db, ctx.filters, ctx.bucket, by, measure)
-    st.plotly_chart(charts.stacked_over_time(series, by, ctx.colors, measure), width="stretch",
-                    key="mix_over_time")
+    ui.plot(charts.stacked_over_time(series, by, ctx.colors, measure), "mix_over_time")
 
 st.subheader("Breakdown")
 tab_service, tab_task, tab_env = st.tabs(["By service", "By task", "By environment"])
 for tab, split in ((tab_service, "service"), (tab_task, "task"), (tab_env, "environment")):
     with tab:
         breakdown = data.mix_breakdown(ctx.db, ctx.filters, by, split, measure)
-        st.plotly_chart(charts.breakdown_bars(breakdown, split, by, ctx.colors, measure), width="stretch",
-                        key=f"mix_breakdown_{split}")
+        ui.plot(charts.breakdown_bars(breakdown, split, by, ctx.colors, measure), f"mix_breakdown_{split}")
 
 st.subheader("Models in this window")
 models = data.model_mix(ctx.db, ctx.filters)

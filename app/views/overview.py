@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import charts, context, data
+from app import charts, context, data, ui
 from app.format import change, count, money, percent, points
 from modelmix.analytics.convert import ratio
 
@@ -48,17 +48,14 @@ st.subheader("Model mix over time")
 measure = st.segmented_control("Measure", ["calls", "cost", "tokens"], default="cost", key="ov_measure",
                                format_func=str.capitalize) or "cost"
 series = data.mix_series(ctx.db, ctx.filters, ctx.bucket, "model", measure)
-st.plotly_chart(charts.stacked_over_time(series, "model", ctx.colors, measure), width="stretch",
-                key="ov_mix_chart")
+ui.plot(charts.stacked_over_time(series, "model", ctx.colors, measure), "ov_mix_chart")
 
 left, right = st.columns(2)
 with left:
     st.subheader("Spend by model")
     totals = data.mix_totals(ctx.db, ctx.filters, "model", "cost")
-    st.plotly_chart(charts.share_bars(totals, "model", "value", "share", ctx.colors, "cost", top=10),
-                    width="stretch", key="ov_model_bars")
+    ui.plot(charts.share_bars(totals, "model", "value", "share", ctx.colors, "cost", top=10), "ov_model_bars")
 with right:
     st.subheader("Spend by tier")
     tiers = data.mix_totals(ctx.db, ctx.filters, "tier", "cost")
-    st.plotly_chart(charts.share_bars(tiers, "tier", "value", "share", ctx.colors, "cost"),
-                    width="stretch", key="ov_tier_bars")
+    ui.plot(charts.share_bars(tiers, "tier", "value", "share", ctx.colors, "cost"), "ov_tier_bars")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import charts, context, data
+from app import charts, context, data, ui
 from app.format import count, money, percent, tokens, when
 
 RUNS_SHOWN = 200
@@ -24,13 +24,12 @@ ctx.require_calls_in_window(int(costs["calls"].sum()) if not costs.empty else 0)
 left, right = st.columns(2)
 with left:
     st.subheader("Cost per run")
-    st.caption("Median (dot) to p95 (bar end) of each task's run cost; the diamond is the mean. "
+    st.caption("Median (dot) to p95 (bar end) of each task's run cost, labelled p50 – p95; the diamond is the mean. "
                "Runs with an unpriced call are left out of the distribution.")
-    st.plotly_chart(charts.run_cost_ranges(costs), width="stretch", key="tasks_ranges")
+    ui.plot(charts.run_cost_ranges(costs), "tasks_ranges")
 with right:
     st.subheader("Top tasks by spend")
-    st.plotly_chart(charts.share_bars(costs, "task", "priced_spend_usd", "share_spend", {}, "cost", top=10),
-                    width="stretch", key="tasks_spend")
+    ui.plot(charts.share_bars(costs, "task", "priced_spend_usd", "share_spend", None, "cost", top=10), "tasks_spend")
 
 table = pd.DataFrame({
     "task": costs["task"],
@@ -54,8 +53,8 @@ trend_measure = st.segmented_control(
 ) or "cost_per_run_p50"
 trend = data.task_cost_trend(ctx.db, ctx.filters, ctx.bucket)
 top_tasks = costs["task"].head(TREND_TASKS).tolist()
-st.plotly_chart(charts.lines_with_end_labels(trend, "bucket", trend_measure, "task", {}, "$,.4f", top=top_tasks),
-                width="stretch", key="tasks_trend_chart")
+ui.plot(charts.lines_with_end_labels(trend, "bucket", trend_measure, "task", ctx.task_colors, "$,.4~f",
+                                     top=top_tasks), "tasks_trend_chart")
 if len(costs) > TREND_TASKS:
     st.caption(f"The {TREND_TASKS} tasks with the most spend are drawn.")
 
@@ -64,7 +63,7 @@ task = st.selectbox("Task", costs["task"].tolist(), key="tasks_pick")
 if task:
     runs = data.task_runs(ctx.db, ctx.filters, task, RUNS_SHOWN)
     sample = data.task_runs(ctx.db, ctx.filters, task, HISTOGRAM_RUNS)
-    st.plotly_chart(charts.histogram(sample["cost_usd"], "cost per run"), width="stretch", key="tasks_hist")
+    ui.plot(charts.histogram(sample["cost_usd"], "cost per run"), "tasks_hist")
     if len(sample) == HISTOGRAM_RUNS:
         st.caption(f"Histogram of the newest {HISTOGRAM_RUNS:,} runs.")
     st.caption(f"Newest {min(len(runs), RUNS_SHOWN)} runs of {task}.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import charts, context, data, rules
+from app import charts, context, data, rules, ui
 from app.format import change, count, money, percent
 from modelmix.analytics.convert import ratio
 
@@ -78,8 +78,7 @@ if result.unpriceable_calls:
 if result.unpriced_calls:
     st.caption(f"{count(result.unpriced_calls)} calls have no actual cost and are left out of both sides.")
 
-st.plotly_chart(charts.actual_vs_projected(result.actual_mix, result.projected_mix, ctx.colors), width="stretch",
-                key="wi_chart")
+ui.plot(charts.actual_vs_projected(result.actual_mix, result.projected_mix, ctx.colors), "wi_chart")
 
 left, right = st.columns(2)
 with left:

@@ -23,6 +23,7 @@ gpt-4o-mini at $0.0002 (= $0.002): 30 calls, $0.072, 30 runs, none escalated.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -40,6 +41,15 @@ PREVIOUS_WEEK_SPEND = 0.072
 THIS_WEEK_RUNS = 80
 ESCALATED_RUNS = 6
 UNPRICED_CALLS = 2
+# The model name each call reports as served (a dated snapshot, as providers answer).
+SERVED = {"gpt-4o": "gpt-4o-2024-08-06", "gpt-4o-mini": "gpt-4o-mini-2024-07-18",
+          "claude-sonnet-4-5": "claude-sonnet-4-5-20250929", "mystery-model": "mystery-model"}
+
+
+def _call(seed: Seed, *, model: str, **fields: Any) -> None:
+    """Record a call that reports ``SERVED[model]`` as the model that answered."""
+    row = seed.call(model=model, **fields)
+    row["model"] = row["response_model"] = SERVED[model]
 
 
 def seed_dataset(engine: Engine) -> None:
@@ -49,20 +59,21 @@ def seed_dataset(engine: Engine) -> None:
     for i in range(40):
         trace_no += 1
         at = t + timedelta(hours=3 * i)
-        seed.call(trace_no=trace_no, start=at, model="gpt-4o", task="classify-ticket", service="support-bot",
-                  input_tokens=500, output_tokens=50, cost="0.0035")
+        _call(seed, trace_no=trace_no, start=at, model="gpt-4o", task="classify-ticket",
+              service="support-bot", input_tokens=500, output_tokens=50, cost="0.0035")
         seed.run(trace_no=trace_no, start=at, task="classify-ticket", service="support-bot", cost="0.0035",
                  first_model="gpt-4o")
     for i in range(30):
         trace_no += 1
         at = t + timedelta(hours=4 * i, minutes=10)
-        seed.call(trace_no=trace_no, start=at, model="gpt-4o-mini", task="answer-question",
-                  service="support-bot", input_tokens=400, output_tokens=100, cost="0.0002")
+        _call(seed, trace_no=trace_no, start=at, model="gpt-4o-mini",
+              task="answer-question", service="support-bot", input_tokens=400, output_tokens=100,
+              cost="0.0002")
         escalated = i % 5 == 0  # runs 0, 5, 10, 15, 20, 25
         if escalated:
-            seed.call(trace_no=trace_no, start=at + timedelta(seconds=2), model="gpt-4o", task="answer-question",
-                      service="support-bot", input_tokens=800, output_tokens=200, cost="0.005",
-                      escalation="explicit", escalated_from="gpt-4o-mini")
+            _call(seed, trace_no=trace_no, start=at + timedelta(seconds=2), model="gpt-4o",
+                  task="answer-question", service="support-bot", input_tokens=800, output_tokens=200,
+                  cost="0.005", escalation="explicit", escalated_from="gpt-4o-mini")
         seed.run(trace_no=trace_no, start=at, task="answer-question", service="support-bot",
                  calls=2 if escalated else 1, cost="0.0052" if escalated else "0.0002",
                  first_model="gpt-4o-mini", final_model="gpt-4o" if escalated else "gpt-4o-mini",
@@ -73,28 +84,39 @@ def seed_dataset(engine: Engine) -> None:
     for i in range(10):
         trace_no += 1
         at = t + timedelta(hours=12 * i, minutes=20)
-        seed.call(trace_no=trace_no, start=at, model="claude-sonnet-4-5", provider="anthropic",
-                  task="summarize-thread", service="batch-jobs", environment="staging",
-                  input_tokens=3000, output_tokens=200, cost="0.012", finish_reason="end_turn")
+        _call(seed, trace_no=trace_no, start=at, model="claude-sonnet-4-5",
+              provider="anthropic", task="summarize-thread", service="batch-jobs", environment="staging",
+              input_tokens=3000, output_tokens=200, cost="0.012", finish_reason="end_turn")
         seed.run(trace_no=trace_no, start=at, task="summarize-thread", service="batch-jobs",
                  environment="staging", cost="0.012", first_model="claude-sonnet-4-5")
     for i in range(2):
         trace_no += 1
-        seed.call(trace_no=trace_no, start=t + timedelta(days=2, minutes=i), model="mystery-model", provider="acme",
-                  task="classify-ticket", service="support-bot", input_tokens=100, output_tokens=10, cost=None)
+        _call(seed, trace_no=trace_no, start=t + timedelta(days=2, minutes=i), model="mystery-model",
+              provider="acme", task="classify-ticket", service="support-bot",
+              input_tokens=100, output_tokens=10, cost=None)
     p = t - timedelta(days=7)
     for i in range(20):
         trace_no += 1
         at = p + timedelta(hours=6 * i)
-        seed.call(trace_no=trace_no, start=at, model="gpt-4o", task="classify-ticket", service="support-bot",
-                  input_tokens=500, output_tokens=50, cost="0.0035")
+        _call(seed, trace_no=trace_no, start=at, model="gpt-4o", task="classify-ticket",
+                  service="support-bot", input_tokens=500, output_tokens=50, cost="0.0035")
         seed.run(trace_no=trace_no, start=at, task="classify-ticket", service="support-bot", cost="0.0035",
                  first_model="gpt-4o")
     for i in range(10):
         trace_no += 1
         at = p + timedelta(hours=10 * i, minutes=5)
-        seed.call(trace_no=trace_no, start=at, model="gpt-4o-mini", task="answer-question", service="support-bot",
-                  input_tokens=400, output_tokens=100, cost="0.0002")
+        _call(seed, trace_no=trace_no, start=at, model="gpt-4o-mini",
+              task="answer-question", service="support-bot", input_tokens=400, output_tokens=100,
+              cost="0.0002")
         seed.run(trace_no=trace_no, start=at, task="answer-question", service="support-bot", cost="0.0002",
                  first_model="gpt-4o-mini")
     seed.commit()
+
+
+def trace_hex(trace_no: int) -> str:
+    """The hex trace id the factory gives trace number ``trace_no``."""
+    return trace_no.to_bytes(16, "big").hex()
+
+
+# answer-question run 25 (trace 40 + 26 = 66) escalated: a gpt-4o-mini call, then a gpt-4o retry.
+ESCALATED_TRACE = trace_hex(66)
