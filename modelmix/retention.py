@@ -7,6 +7,8 @@
   (``trace_activity``) of assembled traces that began before it.
 - ``span_skeletons`` expire sooner (``MODELMIX_SKELETON_RETENTION_DAYS``), also a partition at a time.
   Calls already assembled keep their resolved task; only re-assembling them later loses detail.
+  Skeletons of traces still waiting for assembly are never dropped: the skeleton boundary stops at
+  the week of the oldest pending trace (backdated traffic, e.g. the demo, arrives old but unassembled).
 
 Runs under the assembler lock (it never races a batch) — from ``modelmix retention`` and once an
 hour from the ``modelmix assemble --loop`` service.
@@ -45,6 +47,17 @@ def boundary(now: datetime, days: int) -> datetime:
     return datetime(monday.year, monday.month, monday.day, tzinfo=UTC)
 
 
+def _spare_pending_traces(conn: Connection, cutoff: datetime) -> datetime:
+    """Move ``cutoff`` back to the week of the oldest trace not yet assembled, if that is earlier."""
+    oldest = conn.execute(
+        text("SELECT min(first_start_time) FROM trace_activity WHERE assembled_at IS NULL")
+    ).scalar_one()
+    if oldest is None:
+        return cutoff
+    monday = week_start(oldest)
+    return min(cutoff, datetime(monday.year, monday.month, monday.day, tzinfo=UTC))
+
+
 def _expired(conn: Connection, table: str, cutoff: datetime) -> list[str]:
     names = []
     for name, monday in list_partitions(conn, table):
@@ -69,6 +82,7 @@ def apply_retention(
     skeletons_cut = boundary(moment, skeleton_retention_days)
     with engine.begin() as conn:
         take_assembler_lock(conn)
+        skeletons_cut = _spare_pending_traces(conn, skeletons_cut)
         if dry_run:
             params = {"cut": calls_cut}
             return RetentionResult(

@@ -109,3 +109,15 @@ def test_recent_data_survives_retention_at_the_default_settings(engine: Engine) 
     assert result.call_partitions == []
     assert _count(engine, "SELECT count(*) FROM llm_calls") == 4
     assert result.calls_boundary == datetime(2025, 10, 20, tzinfo=UTC)  # Monday of the week of 2025-10-21
+
+
+def test_skeletons_of_traces_not_yet_assembled_are_kept(engine: Engine) -> None:
+    _traffic(engine)
+    # A backdated trace arrives old and is not assembled yet: its root span must survive retention.
+    late = TraceBuilder(start=datetime(2026, 11, 4, 9, tzinfo=UTC))  # week of Mon 11-02
+    late.call(late.span("task-late"))
+    store(engine, late)
+    result = apply_retention(engine, retention_days=400, skeleton_retention_days=5, now=NOW)
+    assert result.skeleton_partitions == ["span_skeletons_p20261026"]
+    assemble_pending(engine, ranking=RANKING, flush=True)
+    assert _count(engine, "SELECT count(*) FROM task_runs WHERE task = 'task-late'") == 1
