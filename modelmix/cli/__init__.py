@@ -54,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"modelmix: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.log_level != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return int(args.handler(args, settings) or 0)
     except CommandError as exc:

