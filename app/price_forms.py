@@ -8,6 +8,7 @@ stores nothing. After a successful edit the caches are cleared so every page sho
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -34,8 +35,17 @@ SAVED_KEY = "pr_saved"
 KEEP = "(keep as is)"
 
 
+def per_mtok(amount: Decimal) -> str:
+    """A price per million tokens with the digits it has, at least cents: $2.50, $0.075, $0.0375."""
+    text = f"{amount:,.8f}".rstrip("0")
+    whole, _, fraction = text.partition(".")
+    return f"${whole}.{fraction.ljust(2, '0')}"
+
+
 def _price(value: TieredPrice | None, fallback: str) -> str:
-    return fallback if value is None else str(value)
+    if value is None:
+        return fallback
+    return per_mtok(value.base) + "".join(f" (>{limit:,} in: {per_mtok(price)})" for limit, price in value.tiers)
 
 
 def rate_cells(rate: Rate | None) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from app import charts, context, data, ui
@@ -47,21 +48,17 @@ for tab, split in ((tab_service, "service"), (tab_task, "task"), (tab_env, "envi
 
 st.subheader("Models in this window")
 models = data.model_mix(ctx.db, ctx.filters)
-table = models.assign(
-    tokens_in=[tokens(v) for v in models["input_tokens"]],
-    tokens_out=[tokens(v) for v in models["output_tokens"]],
-    cached=[tokens(v) for v in models["cached_input_tokens"]],
-    spend=[money(v) for v in models["cost_usd"]],
-    calls_share=[percent(v) for v in models["share_calls"]],
-    spend_share=[percent(v) for v in models["share_cost"]],
-    tier=[t or "unknown" for t in models["tier"]],
-)
-st.dataframe(
-    table[["model", "provider", "tier", "calls", "errors", "calls_share", "tokens_in", "tokens_out", "cached",
-           "spend", "spend_share", "unpriced_calls"]],
-    hide_index=True, width="stretch",
-    column_config={
-        "calls_share": "share of calls", "tokens_in": "input tokens", "tokens_out": "output tokens",
-        "cached": "cached input", "spend_share": "share of spend", "unpriced_calls": "unpriced calls",
-    },
-)
+st.dataframe(pd.DataFrame({
+    "model": models["model"],
+    "provider": models["provider"],
+    "tier": [t or "unknown" for t in models["tier"]],
+    "calls": models["calls"],
+    "errors": models["errors"],
+    "share of calls": [percent(v) for v in models["share_calls"]],
+    "input tokens": [tokens(v) for v in models["input_tokens"]],
+    "output tokens": [tokens(v) for v in models["output_tokens"]],
+    "cached input": [tokens(v) for v in models["cached_input_tokens"]],
+    "spend": [money(v) for v in models["cost_usd"]],
+    "share of spend": [percent(v) for v in models["share_cost"]],
+    "unpriced calls": models["unpriced_calls"],
+}), hide_index=True, width="stretch")
