@@ -8,9 +8,11 @@ an unreachable database raises ``sqlalchemy.exc.OperationalError`` to the page g
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 import streamlit as st
@@ -23,6 +25,7 @@ from modelmix.pricing import PriceBook, PriceListing, list_prices, load_override
 from modelmix.pricing.defaults import DefaultPrices
 from modelmix.tiers import TierInfo, TierMap, list_tiers
 
+F = TypeVar("F", bound=Callable[..., Any])
 TTL_SECONDS = 30
 CONNECT_TIMEOUT_SECONDS = 5
 
@@ -64,8 +67,8 @@ def clear() -> None:
     st.cache_data.clear()
 
 
-def _cached(func):  # type: ignore[no-untyped-def]
-    return st.cache_data(ttl=TTL_SECONDS, show_spinner=False)(func)
+def _cached(func: F) -> F:
+    return cast(F, st.cache_data(ttl=TTL_SECONDS, show_spinner=False)(func))
 
 
 @_cached

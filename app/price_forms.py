@@ -20,6 +20,7 @@ from modelmix.pricing import (
     PriceBook,
     PriceError,
     Rate,
+    RepriceProgress,
     TieredPrice,
     delete_price_override,
     reprice,
@@ -141,9 +142,11 @@ def reprice_form(ctx: PageContext) -> None:
         return
     engine = data.write_engine(ctx.db)
     bar = st.progress(0.0, text="Repricing…")
-    result = reprice(engine, PriceBook.load(engine), ctx.filters.since, until,
-                     progress=lambda p: bar.progress(p.days_done / max(p.days_total, 1),
-                                                     text=f"Repricing… day {p.days_done} of {p.days_total}"))
+
+    def progress(p: RepriceProgress) -> None:
+        bar.progress(p.days_done / max(p.days_total, 1), text=f"Repricing… day {p.days_done} of {p.days_total}")
+
+    result = reprice(engine, PriceBook.load(engine), ctx.filters.since, until, progress=progress)
     bar.empty()
     _saved(f"Repriced {count(result.rows_seen)} calls: {count(result.rows_changed)} changed, "
            f"{count(result.unpriced)} unpriced.")

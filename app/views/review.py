@@ -51,7 +51,9 @@ if not stored:
 labels = {sid: f"{week} · generated {when(at)}" for sid, week, at in stored}
 if st.session_state.get("rv_pick") not in labels:
     st.session_state.pop("rv_pick", None)
-chosen = st.selectbox("Stored reviews", list(labels), format_func=labels.get, key="rv_pick")
+chosen = st.selectbox("Stored reviews", list(labels), format_func=lambda sid: labels[sid], key="rv_pick")
+if chosen is None:
+    st.stop()
 try:
     week, generated_at, markdown, html = data.review_snapshot(ctx.db, int(chosen))
 except SnapshotNotFound:
@@ -66,8 +68,8 @@ with tab_page:
     components.html(html, height=1400, scrolling=True)
 with tab_text:
     st.markdown(markdown)
-cols = st.columns(4)
-cols[0].download_button("Download HTML", html, file_name=f"modelmix-review-{week}.html", mime="text/html",
+downloads = st.columns(4)
+downloads[0].download_button("Download HTML", html, file_name=f"modelmix-review-{week}.html", mime="text/html",
                         key="rv_dl_html")
-cols[1].download_button("Download Markdown", markdown, file_name=f"modelmix-review-{week}.md",
+downloads[1].download_button("Download Markdown", markdown, file_name=f"modelmix-review-{week}.md",
                         mime="text/markdown", key="rv_dl_md")

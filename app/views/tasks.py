@@ -12,6 +12,8 @@ from app.format import count, money, percent, tokens, when
 RUNS_SHOWN = 200
 HISTOGRAM_RUNS = 5_000
 TREND_TASKS = 6
+TREND_MEASURES = {"cost_per_run_p50": "Median cost per run", "cost_per_run_mean": "Mean cost per run",
+                  "spend_usd": "Spend"}
 
 ctx = context.current()
 st.title("Tasks")
@@ -47,9 +49,8 @@ st.dataframe(table, hide_index=True, width="stretch")
 
 st.subheader("Trend")
 trend_measure = st.segmented_control(
-    "Show", ["cost_per_run_p50", "cost_per_run_mean", "spend_usd"], default="cost_per_run_p50", key="tasks_trend",
-    format_func={"cost_per_run_p50": "Median cost per run", "cost_per_run_mean": "Mean cost per run",
-                 "spend_usd": "Spend"}.get,
+    "Show", list(TREND_MEASURES), default="cost_per_run_p50", key="tasks_trend",
+    format_func=lambda m: TREND_MEASURES[m],
 ) or "cost_per_run_p50"
 trend = data.task_cost_trend(ctx.db, ctx.filters, ctx.bucket)
 top_tasks = costs["task"].head(TREND_TASKS).tolist()
@@ -82,7 +83,7 @@ if task:
 
     labels = {row.trace_id: f"{when(row.start_time)} · {row.calls} calls · {money(row.cost_usd)} · "
                             f"{row.final_model or '?'}" for row in runs.itertuples()}
-    trace_id = st.selectbox("Run", list(labels), format_func=labels.get, key="tasks_run", index=None,
+    trace_id = st.selectbox("Run", list(labels), format_func=lambda t: labels[t], key="tasks_run", index=None,
                             placeholder="Pick a run to see its calls")
     if trace_id:
         calls = data.run_calls(ctx.db, trace_id)

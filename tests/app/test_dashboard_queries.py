@@ -97,3 +97,19 @@ def test_escalation_trend_per_task_and_day(seeded: Engine) -> None:
     assert set(df[df["task"] == "classify-ticket"]["escalated_runs"]) == {0}
     with pytest.raises(ValueError, match="bucket must be one of"):
         escalation_trend_by_task(seeded, THIS_WEEK, "minute")  # type: ignore[arg-type]
+
+
+def test_the_csv_behind_the_download_button(seeded: Engine, db_url: str) -> None:
+    import csv
+    import io
+
+    from app.data import Db, calls_csv
+
+    text = calls_csv(Db(db_url, 15_000), THIS_WEEK, None, None, "mystery", 100)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 2
+    assert {r["canonical_model"] for r in rows} == {"mystery-model"}
+    assert {r["cost_usd"] for r in rows} == {""}  # unknown cost is empty, not 0
+    assert not {"attributes", "prompt", "completion", "content"} & set(rows[0])
+    everything = calls_csv(Db(db_url, 15_000), THIS_WEEK, None, None, None, 1_000)
+    assert len(list(csv.DictReader(io.StringIO(everything)))) == 88
