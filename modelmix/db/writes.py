@@ -67,7 +67,7 @@ class WriteCounts:
 def call_row(call: LlmCall) -> tuple[Any, ...]:
     """The COPY row of one call, in ``CALL_COLUMNS`` order."""
     end = call.end_time
-    return (
+    return _without_nul((
         call.trace_id, call.span_id, call.start_time, call.parent_span_id, end,
         (end - call.start_time).total_seconds() * 1000.0 if end is not None else None,
         call.service, call.environment, call.call_kind, call.operation, call.provider,
@@ -78,17 +78,38 @@ def call_row(call: LlmCall) -> tuple[Any, ...]:
         call.response_id, call.task, TASK_SOURCE_SPAN if call.task else None, call.session_id,
         call.user_id, call.agent_name, call.escalated_from, call.verification, call.scope_name,
         call.span_name, call.attributes or None,
-    )
+    ))
 
 
 def skeleton_row(skeleton: SpanSkeleton) -> tuple[Any, ...]:
     """The COPY row of one span skeleton, in ``SKELETON_COLUMNS`` order."""
     s = skeleton
-    return (
+    return _without_nul((
         s.trace_id, s.span_id, s.start_time, s.parent_span_id, s.end_time, s.name, s.service,
         s.environment, s.kind, s.status, s.task, s.workflow_name, s.trace_name, s.agent_name,
         s.escalated_from, s.verification, s.span_kind_hint,
-    )
+    ))
+
+
+# PostgreSQL text and jsonb cannot hold U+0000, and one such character (valid in OTLP strings) must
+# not cost the whole row: it is stored as U+FFFD. Rows without one are passed through untouched.
+_NUL, _NUL_ESCAPED, _REPLACEMENT = "\x00", "\\u0000", "\ufffd"
+
+
+def _scrub_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace(_NUL, _REPLACEMENT)
+    if isinstance(value, dict):
+        return {_scrub_nul(k): _scrub_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub_nul(v) for v in value]
+    return value
+
+
+def _without_nul(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    if not any(isinstance(v, str) and _NUL in v for v in row):
+        return row
+    return tuple(v.replace(_NUL, _REPLACEMENT) if isinstance(v, str) else v for v in row)
 
 
 def _json_default(value: object) -> str:
@@ -98,7 +119,10 @@ def _json_default(value: object) -> str:
 
 
 def _dumps(obj: object) -> str:
-    return json.dumps(obj, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(obj, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    if _NUL_ESCAPED in text:  # a U+0000 somewhere in a key or value
+        text = json.dumps(_scrub_nul(obj), default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    return text
 
 
 def _names(columns: Sequence[tuple[str, str]]) -> sql.Composable:

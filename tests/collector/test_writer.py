@@ -81,7 +81,7 @@ def test_force_flush_flushes(writer: PostgresWriter, engine: Engine) -> None:
 def test_a_single_bad_span_is_skipped_and_counted(writer: PostgresWriter, engine: Engine) -> None:
     batcher = make_batcher(writer, max_batch=1000, delay_s=60.0)
     good = [make_call() for _ in range(6)]
-    bad = make_call(request_model="gpt\x00-4o")  # PostgreSQL text cannot hold NUL
+    bad = make_call(status="exploded")  # violates the status check
     other_request_calls = [make_call()]
     other_request = batcher.submit(other_request_calls, [make_skeleton()])
     future = batcher.submit([*good[:3], bad, *good[3:]], [])
@@ -102,9 +102,9 @@ def test_several_kinds_of_poison_rows_are_all_isolated(writer: PostgresWriter, e
     poison = [
         make_call(status="exploded"),  # violates the status check
         make_call(input_tokens=2**70),  # does not fit BIGINT
-        make_call(attributes={"note": "a\u0000b"}),  # jsonb refuses \u0000
+        make_call(reported_cost_usd=Decimal("1e12")),  # overflows NUMERIC(20, 10)
     ]
-    skeletons = [make_skeleton(), make_skeleton(name="bad\x00name")]
+    skeletons = [make_skeleton(), make_skeleton(kind=2**70)]  # does not fit an integer column
     result = writer.write([*good[:10], *poison, *good[10:]], skeletons)
     assert result.rejected == {(c.trace_id, c.span_id) for c in poison} | {
         (skeletons[1].trace_id, skeletons[1].span_id)}
