@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 MAX_TOKEN_COUNT: Final = 10**12  # anything larger is not a real count
+MAX_MONEY_USD: Final = 10**9  # a reported cost above this is not a real cost (and overflows NUMERIC(20, 10))
 MAX_NESTING: Final = 8  # nesting kept in JSON-safe attribute values
 MAX_ELEMENTS: Final = 1000  # elements kept per array / kvlist in attribute values
 
@@ -157,11 +158,11 @@ def read_money(value: Any) -> Decimal | None | _Invalid:
     which = value.WhichOneof("value")
     if which == "double_value":
         number = value.double_value
-        if not math.isfinite(number) or number < 0:
+        if not math.isfinite(number) or number < 0 or number > MAX_MONEY_USD:
             return INVALID
         return Decimal(repr(number))
     if which == "int_value":
-        return Decimal(value.int_value) if value.int_value >= 0 else INVALID
+        return Decimal(value.int_value) if 0 <= value.int_value <= MAX_MONEY_USD else INVALID
     if which == "string_value":
         return money_from_text(value.string_value)
     if which is None:
@@ -179,7 +180,7 @@ def money_from_text(text: str) -> Decimal | None | _Invalid:
         amount = Decimal(text)
     except InvalidOperation:
         return INVALID
-    if not amount.is_finite() or amount < 0 or amount > 10**9:
+    if not amount.is_finite() or amount < 0 or amount > MAX_MONEY_USD:
         return INVALID
     return amount
 
