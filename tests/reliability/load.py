@@ -58,10 +58,15 @@ class LoadResult:
     missing_retry_after: int = 0
     seconds: float = 0.0
     latencies: dict[int | str, list[float]] = field(default_factory=dict)
+    window: tuple[float, float] | None = None  # (start, end) of the schedule, monotonic seconds
+    spans_started_in_window: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def offered_spans_per_s(self) -> float:
+        """Spans in requests that started within the schedule's window, per second of that window."""
+        if self.window is not None:
+            return self.spans_started_in_window / (self.window[1] - self.window[0])
         return self.spans_offered / self.seconds if self.seconds else 0.0
 
     @property
@@ -76,10 +81,12 @@ class LoadResult:
         return round(1000 * values[min(len(values) - 1, int(quantile * len(values)))], 1)
 
     def note(self, status: int | str, span_ids: list[bytes], headers: httpx.Headers | None,
-             seconds: float) -> None:
+             began: float) -> None:
         with self.lock:
             self.requests += 1
-            self.latencies.setdefault(status, []).append(seconds)
+            self.latencies.setdefault(status, []).append(time.monotonic() - began)
+            if self.window is not None and self.window[0] <= began < self.window[1]:
+                self.spans_started_in_window += len(span_ids)
             self.spans_offered += len(span_ids)
             self.statuses[status] += 1
             if status == 200:
@@ -94,9 +101,9 @@ def _send(client: httpx.Client, url: str, template: RequestTemplate, result: Loa
     try:
         response = client.post(url, content=body, headers=PROTOBUF)
     except httpx.HTTPError as exc:
-        result.note(type(exc).__name__, span_ids, None, time.monotonic() - began)
+        result.note(type(exc).__name__, span_ids, None, began)
         return
-    result.note(response.status_code, span_ids, response.headers, time.monotonic() - began)
+    result.note(response.status_code, span_ids, response.headers, began)
 
 
 def closed_loop(url: str, template: RequestTemplate, *, threads: int, seconds: float) -> LoadResult:
@@ -124,6 +131,7 @@ def open_loop(url: str, template: RequestTemplate, *, requests_per_s: float, thr
     """Requests start on a fixed schedule spread over the threads, whatever the answers are."""
     result = LoadResult()
     began = time.monotonic()
+    result.window = (began, began + seconds)
     interval = threads / requests_per_s
 
     def worker(offset: float) -> None:

@@ -26,7 +26,7 @@ SENDER_THREADS = 64
 MIB = 1 << 20
 # Queue (2,000 spans), one request per sender being read and decoded, interpreter overhead: far
 # below what an unbounded backlog of the excess load (hundreds of thousands of spans) would take.
-RSS_GROWTH_LIMIT_BYTES = 150 * MIB
+RSS_GROWTH_LIMIT_BYTES = 64 * MIB
 
 
 def _recovery_seconds(url: str, template: RequestTemplate, acknowledged: set[bytes]) -> float:
