@@ -223,7 +223,7 @@ def savings_bars(df: pd.DataFrame, top: int = 15) -> go.Figure:
 
 
 def actual_vs_projected(actual: pd.DataFrame, projected: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
-    """Spend per model, actual next to projected, with dollar labels."""
+    """Spend per model: projected (in the model's color) above actual (grey), each with its dollar label."""
     models = list(dict.fromkeys([*actual["model"], *projected["model"]]))
     if not models:
         return empty_figure("No priced calls in this window")
@@ -238,4 +238,4 @@ def actual_vs_projected(actual: pd.DataFrame, projected: pd.DataFrame, colors: d
                          text=[money(v) for v in p[order]], textposition="outside", cliponaxis=False))
     fig.update_layout(barmode="group")
     fig.update_xaxes(showticklabels=False, showgrid=False)
-    return _layout(fig, height=max(240, 60 * len(order) + 80), right=110, legend=True)
+    return _layout(fig, height=max(240, 60 * len(order) + 80), right=110)

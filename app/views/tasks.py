@@ -23,7 +23,7 @@ ctx.require_data()
 costs = data.task_costs(ctx.db, ctx.filters)
 ctx.require_calls_in_window(int(costs["calls"].sum()) if not costs.empty else 0)
 
-left, right = st.columns(2)
+left, right = st.columns([3, 2])
 with left:
     st.subheader("Cost per run")
     st.caption("Median (dot) to p95 (bar end) of each task's run cost, labelled p50 – p95; the diamond is the mean. "

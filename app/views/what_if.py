@@ -78,6 +78,7 @@ if result.unpriceable_calls:
 if result.unpriced_calls:
     st.caption(f"{count(result.unpriced_calls)} calls have no actual cost and are left out of both sides.")
 
+st.caption("Spend per model: the colored bar is projected under the rules, the grey bar below it is actual.")
 ui.plot(charts.actual_vs_projected(result.actual_mix, result.projected_mix, ctx.colors), "wi_chart")
 
 left, right = st.columns(2)
