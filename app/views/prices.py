@@ -8,6 +8,7 @@ import streamlit as st
 
 from app import context, data, price_forms
 from app.format import when
+from modelmix.tiers import FRONTIER_FROM, SMALL_BELOW
 
 ctx = context.current()
 st.title("Prices & tiers")
@@ -50,9 +51,10 @@ with reprice_tab:
     price_forms.reprice_form(ctx)
 
 st.subheader("Tiers and cheaper siblings")
-st.caption("Default tier from the blended list price (3 parts input to 1 part output): small below $2.50, "
-           "mid below $6.00, frontier from $6.00 per million tokens. The cheaper sibling is where a downgrade "
-           "candidate is routed when there is no evidence from the data yet.")
+st.caption(f"Default tier from the blended list price (3 parts input to 1 part output): small below "
+           f"${SMALL_BELOW:.2f}, mid below ${FRONTIER_FROM:.2f}, frontier from ${FRONTIER_FROM:.2f} per million "
+           "tokens. The cheaper sibling is where a downgrade candidate is routed when there is no evidence from "
+           "the data yet.")
 tiers = data.tier_listing(ctx.db, since)
 st.dataframe(pd.DataFrame([{
     "model": t.model, "tier": t.tier or "unknown", "tier from": t.tier_source or "",
