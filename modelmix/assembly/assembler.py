@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from modelmix.assembly.locks import take_assembler_lock
+from modelmix.assembly.locks import start_assembly_transaction
 from modelmix.assembly.ranking import ModelRanking, load_ranking
 from modelmix.assembly.resolve import resolve_calls, write_calls
 from modelmix.assembly.rollups import apply_batch_to_rollups
@@ -87,7 +87,7 @@ def assemble_batch(
     for attempt in range(1, _MAX_ATTEMPTS + 1):
         try:
             with engine.begin() as conn:
-                take_assembler_lock(conn)
+                start_assembly_transaction(conn)
                 create_working_tables(conn)
                 if trace_ids is not None:
                     claimed = claim_specific(conn, list(trace_ids))

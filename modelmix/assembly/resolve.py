@@ -32,50 +32,45 @@ TASK_SOURCES = (
 _RESOLVE = text(
     """
     WITH RECURSIVE anc AS (
+        -- One row per (call, ancestor); each row carries the nearest value found so far and the
+        -- topmost skeleton name, so the deepest row of a call holds everything.
         SELECT c.trace_id, c.span_id AS call_span, c.start_time AS call_start,
-               n.parent_span_id AS next_span, 1 AS depth, n.is_call, n.name, n.task,
-               n.workflow_name, n.trace_name, n.escalated_from, n.verification
+               n.parent_span_id AS next_span, 1 AS depth, n.task, n.workflow_name, n.trace_name,
+               CASE WHEN NOT n.is_call THEN n.name END AS top_name, n.escalated_from, n.verification
         FROM asm_calls c
         JOIN asm_nodes n ON n.trace_id = c.trace_id AND n.span_id = c.parent_span_id
         UNION ALL
-        SELECT a.trace_id, a.call_span, a.call_start, n.parent_span_id, a.depth + 1, n.is_call,
-               n.name, n.task, n.workflow_name, n.trace_name, n.escalated_from, n.verification
+        SELECT a.trace_id, a.call_span, a.call_start, n.parent_span_id, a.depth + 1,
+               coalesce(a.task, n.task), coalesce(a.workflow_name, n.workflow_name),
+               coalesce(a.trace_name, n.trace_name),
+               coalesce(CASE WHEN NOT n.is_call THEN n.name END, a.top_name),
+               coalesce(a.escalated_from, n.escalated_from), coalesce(a.verification, n.verification)
         FROM anc a
         JOIN asm_nodes n ON n.trace_id = a.trace_id AND n.span_id = a.next_span
         WHERE a.depth < 64
     ),
     found AS (
-        SELECT trace_id, call_span, call_start,
-            (array_agg(task ORDER BY depth) FILTER (WHERE task IS NOT NULL))[1] AS task,
-            (array_agg(workflow_name ORDER BY depth) FILTER (WHERE workflow_name IS NOT NULL))[1]
-                AS workflow_name,
-            (array_agg(trace_name ORDER BY depth) FILTER (WHERE trace_name IS NOT NULL))[1] AS trace_name,
-            (array_agg(name ORDER BY depth DESC) FILTER (WHERE NOT is_call AND name IS NOT NULL))[1]
-                AS top_name,
-            (array_agg(escalated_from ORDER BY depth) FILTER (WHERE escalated_from IS NOT NULL))[1]
-                AS escalated_from,
-            (array_agg(verification ORDER BY depth) FILTER (WHERE verification IS NOT NULL))[1]
-                AS verification
+        SELECT DISTINCT ON (trace_id, call_span, call_start) *
         FROM anc
-        GROUP BY trace_id, call_span, call_start
+        ORDER BY trace_id, call_span, call_start, depth DESC
     ),
     roots AS (
-        SELECT DISTINCT ON (trace_id) trace_id, nullif(btrim(name), '') AS name
+        SELECT DISTINCT ON (trace_id) trace_id, name
         FROM asm_nodes
-        WHERE NOT is_call AND parent_span_id IS NULL AND nullif(btrim(name), '') IS NOT NULL
+        WHERE NOT is_call AND parent_span_id IS NULL AND name IS NOT NULL
         ORDER BY trace_id, start_time, span_id
     ),
     resolved AS (
         SELECT c.trace_id, c.span_id, c.start_time, c.old_task, c.old_task_source,
             left(coalesce(c.own_task, f.task, f.workflow_name, c.own_trace_name, f.trace_name,
-                          r.name, nullif(btrim(f.top_name), ''), nullif(btrim(c.service), ''),
-                          'unknown_service'), :max_chars) AS new_task,
+                          r.name, f.top_name, nullif(btrim(c.service), ''), 'unknown_service'),
+                 :max_chars) AS new_task,
             CASE
                 WHEN c.own_task IS NOT NULL THEN 'call_attribute'
                 WHEN f.task IS NOT NULL THEN 'ancestor_task'
                 WHEN f.workflow_name IS NOT NULL THEN 'workflow_name'
                 WHEN coalesce(c.own_trace_name, f.trace_name) IS NOT NULL THEN 'trace_name'
-                WHEN coalesce(r.name, nullif(btrim(f.top_name), '')) IS NOT NULL THEN 'root_span_name'
+                WHEN coalesce(r.name, f.top_name) IS NOT NULL THEN 'root_span_name'
                 ELSE 'service_name'
             END AS new_source,
             left(coalesce(nullif(btrim(c.old_escalated_from), ''), f.escalated_from), :max_chars)
@@ -86,7 +81,7 @@ _RESOLVE = text(
             ON f.trace_id = c.trace_id AND f.call_span = c.span_id AND f.call_start = c.start_time
         LEFT JOIN roots r ON r.trace_id = c.trace_id
     ),
-    ranked AS (
+    strength AS (
         SELECT *,
             CASE new_source WHEN 'call_attribute' THEN 6 WHEN 'ancestor_task' THEN 5
                 WHEN 'workflow_name' THEN 4 WHEN 'trace_name' THEN 3 WHEN 'root_span_name' THEN 2
@@ -95,38 +90,36 @@ _RESOLVE = text(
                 WHEN 'workflow_name' THEN 4 WHEN 'trace_name' THEN 3 WHEN 'root_span_name' THEN 2
                 WHEN 'service_name' THEN 1 ELSE 0 END AS old_strength
         FROM resolved
-    )
-    UPDATE asm_calls c SET
-        task = CASE WHEN k.old_strength > k.new_strength THEN k.old_task ELSE k.new_task END,
-        task_source = CASE WHEN k.old_strength > k.new_strength THEN k.old_task_source ELSE k.new_source END,
-        escalated_from = k.escalated_from,
-        verification = k.verification
-    FROM ranked k
-    WHERE k.trace_id = c.trace_id AND k.span_id = c.span_id AND k.start_time = c.start_time
-    """
-)
-
-_MARK_ESCALATIONS = text(
-    """
-    UPDATE asm_calls c SET escalation = e.escalation
-    FROM (
-        SELECT x.trace_id, x.span_id, x.start_time,
+    ),
+    chosen AS (
+        SELECT s.trace_id, s.span_id, s.start_time, s.escalated_from, s.verification,
+            CASE WHEN s.old_strength > s.new_strength THEN s.old_task ELSE s.new_task END AS task,
+            CASE WHEN s.old_strength > s.new_strength THEN s.old_task_source ELSE s.new_source END
+                AS task_source,
+            c.call_kind, c.parent_span_id, m.rank
+        FROM strength s
+        JOIN asm_calls c ON c.trace_id = s.trace_id AND c.span_id = s.span_id AND c.start_time = s.start_time
+        LEFT JOIN asm_models m ON m.name = c.model_name
+    ),
+    escalated AS (
+        SELECT *,
             CASE
-                WHEN x.escalated_from IS NOT NULL THEN 'explicit'
-                WHEN x.call_kind = 'llm' AND x.parent_span_id IS NOT NULL
-                     AND m.rank > min(m.rank) FILTER (WHERE x.call_kind = 'llm') OVER earlier
-                    THEN 'inferred'
+                WHEN escalated_from IS NOT NULL THEN 'explicit'
+                WHEN call_kind = 'llm' AND parent_span_id IS NOT NULL
+                     AND rank > min(rank) FILTER (WHERE call_kind = 'llm') OVER earlier THEN 'inferred'
             END AS escalation
-        FROM asm_calls x
-        LEFT JOIN asm_models m ON m.name = x.model_name
+        FROM chosen
         WINDOW earlier AS (
-            PARTITION BY x.trace_id, x.task, x.parent_span_id
-            ORDER BY x.start_time, x.span_id
+            PARTITION BY trace_id, task, parent_span_id
+            ORDER BY start_time, span_id
             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
         )
-    ) e
+    )
+    UPDATE asm_calls c SET
+        task = e.task, task_source = e.task_source, escalated_from = e.escalated_from,
+        verification = e.verification, escalation = e.escalation
+    FROM escalated e
     WHERE e.trace_id = c.trace_id AND e.span_id = c.span_id AND e.start_time = c.start_time
-      AND c.escalation IS DISTINCT FROM e.escalation
     """
 )
 
@@ -149,7 +142,6 @@ _WRITE_CALLS = text(
 def resolve_calls(conn: Connection) -> None:
     """Fill task, task_source, escalated_from, verification and escalation of every staged call."""
     conn.execute(_RESOLVE, {"max_chars": TASK_MAX_CHARS})
-    conn.execute(_MARK_ESCALATIONS)
 
 
 def write_calls(conn: Connection) -> int:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, text
 
-from modelmix.assembly.locks import take_assembler_lock
+from modelmix.assembly.locks import start_assembly_transaction
 from modelmix.assembly.ranking import ModelRanking, load_ranking
 from modelmix.assembly.resolve import TASK_SOURCES
 from modelmix.assembly.staging import create_working_tables
@@ -154,32 +154,46 @@ _DELETE_EXACT = text(
     """
 )
 
+# Each affected hour is read once (an index range on start_time); its assembled calls are matched to
+# the affected groups with a hash join.
 _INSERT_EXACT = text(
     """
+    WITH g AS MATERIALIZED (
+        SELECT DISTINCT hour, service, environment, task, call_kind, canonical_model, provider, status
+        FROM asm_delta WHERE exact
+    ),
+    hours AS MATERIALIZED (SELECT DISTINCT hour FROM g),
+    calls AS (
+        SELECT h.hour, x.*
+        FROM hours h
+        CROSS JOIN LATERAL (
+            SELECT left(l.service, :n) AS service, left(coalesce(l.environment, ''), :n) AS environment,
+                l.task, l.call_kind, left(coalesce(l.canonical_model, ''), :n) AS canonical_model,
+                left(coalesce(l.provider, ''), :n) AS provider, l.status, l.input_tokens,
+                l.cache_read_tokens, l.cache_write_tokens, l.output_tokens, l.reasoning_tokens,
+                l.cost_usd, l.escalation, l.duration_ms
+            FROM llm_calls l
+            WHERE l.start_time >= h.hour AND l.start_time < h.hour + interval '1 hour'
+              AND l.task_source = ANY(:sources)
+            OFFSET 0  -- keeps the subquery per hour, so the start_time index serves it
+        ) x
+    )
     INSERT INTO call_rollups_hourly (
         hour, service, environment, task, call_kind, canonical_model, provider, tier, status, calls,
         input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
         calls_missing_tokens, cost_usd, unpriced_calls, escalated_calls, duration_ms_sum)
-    SELECT g.hour, g.service, g.environment, g.task, g.call_kind, g.canonical_model, g.provider,
-        coalesce(m.tier, ''), g.status, count(*),
-        sum(l.input_tokens), sum(l.cache_read_tokens), sum(l.cache_write_tokens), sum(l.output_tokens),
-        sum(l.reasoning_tokens),
-        count(*) FILTER (WHERE l.input_tokens IS NULL OR l.output_tokens IS NULL),
-        sum(l.cost_usd), count(*) FILTER (WHERE l.cost_usd IS NULL),
-        count(*) FILTER (WHERE l.escalation IS NOT NULL), sum(l.duration_ms)
-    FROM (SELECT DISTINCT hour, service, environment, task, call_kind, canonical_model, provider, status
-          FROM asm_delta WHERE exact) g
-    JOIN llm_calls l
-      ON l.start_time >= g.hour AND l.start_time < g.hour + interval '1 hour'
-     AND l.task = g.task AND l.call_kind = g.call_kind AND l.status = g.status
-     AND left(l.service, :n) = g.service
-     AND left(coalesce(nullif(l.environment, ''), ''), :n) = g.environment
-     AND left(coalesce(nullif(l.canonical_model, ''), ''), :n) = g.canonical_model
-     AND left(coalesce(nullif(l.provider, ''), ''), :n) = g.provider
-    LEFT JOIN asm_models m ON m.name = nullif(g.canonical_model, '')
-    WHERE l.task_source = ANY(:sources)
-    GROUP BY g.hour, g.service, g.environment, g.task, g.call_kind, g.canonical_model, g.provider,
-        coalesce(m.tier, ''), g.status
+    SELECT c.hour, c.service, c.environment, c.task, c.call_kind, c.canonical_model, c.provider,
+        coalesce(m.tier, ''), c.status, count(*),
+        sum(c.input_tokens), sum(c.cache_read_tokens), sum(c.cache_write_tokens), sum(c.output_tokens),
+        sum(c.reasoning_tokens),
+        count(*) FILTER (WHERE c.input_tokens IS NULL OR c.output_tokens IS NULL),
+        sum(c.cost_usd), count(*) FILTER (WHERE c.cost_usd IS NULL),
+        count(*) FILTER (WHERE c.escalation IS NOT NULL), sum(c.duration_ms)
+    FROM calls c
+    JOIN g USING (hour, service, environment, task, call_kind, canonical_model, provider, status)
+    LEFT JOIN asm_models m ON m.name = nullif(c.canonical_model, '')
+    GROUP BY c.hour, c.service, c.environment, c.task, c.call_kind, c.canonical_model, c.provider,
+        coalesce(m.tier, ''), c.status
     """
 )
 
@@ -259,7 +273,7 @@ def recompute_hours(
     while lo < end:
         hi = min(lo + timedelta(days=1), end)
         with engine.begin() as conn:
-            take_assembler_lock(conn)
+            start_assembly_transaction(conn)
             create_working_tables(conn)
             names = [str(name) for (name,) in conn.execute(_WINDOW_MODELS, {"lo": lo, "hi": hi})]
             if names:

@@ -104,14 +104,13 @@ _STAGE_SKELETONS = text(
     """
     INSERT INTO asm_nodes (trace_id, span_id, parent_span_id, start_time, name, is_call, task,
                            workflow_name, trace_name, escalated_from, verification)
-    SELECT DISTINCT ON (s.trace_id, s.span_id)
-        s.trace_id, s.span_id, s.parent_span_id, s.start_time, s.name, false,
+    SELECT s.trace_id, s.span_id, s.parent_span_id, s.start_time, nullif(btrim(s.name), ''), false,
         nullif(btrim(s.task), ''), nullif(btrim(s.workflow_name), ''), nullif(btrim(s.trace_name), ''),
         nullif(btrim(s.escalated_from), ''),
         CASE lower(btrim(s.verification)) WHEN 'pass' THEN 'pass' WHEN 'fail' THEN 'fail' END
     FROM span_skeletons s JOIN asm_batch b ON b.trace_id = s.trace_id
     WHERE s.start_time >= :lo
-    ORDER BY s.trace_id, s.span_id, s.start_time
+    ON CONFLICT (trace_id, span_id) DO NOTHING
     """
 )
 
@@ -119,11 +118,9 @@ _STAGE_CALL_NODES = text(
     """
     INSERT INTO asm_nodes (trace_id, span_id, parent_span_id, start_time, name, is_call, task,
                            workflow_name, trace_name, escalated_from, verification)
-    SELECT DISTINCT ON (c.trace_id, c.span_id)
-        c.trace_id, c.span_id, c.parent_span_id, c.start_time, NULL, true, c.own_task, NULL,
+    SELECT c.trace_id, c.span_id, c.parent_span_id, c.start_time, NULL, true, c.own_task, NULL,
         c.own_trace_name, nullif(btrim(c.old_escalated_from), ''), c.old_verification
     FROM asm_calls c
-    ORDER BY c.trace_id, c.span_id, c.start_time
     ON CONFLICT (trace_id, span_id) DO NOTHING
     """
 )
@@ -175,6 +172,4 @@ def stage_batch(conn: Connection, ranking: ModelRanking) -> int:
             text("INSERT INTO asm_models (name, rank, tier) VALUES (:name, :rank, :tier)"),
             [{"name": name, "rank": ranking.rank(name), "tier": ranking.tier(name)} for name in names],
         )
-    conn.exec_driver_sql("ANALYZE asm_calls")
-    conn.exec_driver_sql("ANALYZE asm_nodes")
     return calls
