@@ -17,13 +17,22 @@ class FilterError(ValueError):
     """A filter value that cannot describe a window (bad dates, wrong types)."""
 
 
+# OTLP times count nanoseconds from the Unix epoch in 64 bits, so no call can lie outside these;
+# windows beyond them are refused rather than overflowing date arithmetic (e.g. the previous window).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2262, 4, 11, tzinfo=UTC)
+
+
 def as_utc(moment: datetime) -> datetime:
     """``moment`` as an aware UTC datetime; a naive value is taken to be UTC already."""
     if not isinstance(moment, datetime):
         raise FilterError(f"expected a datetime, got {type(moment).__name__}")
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise FilterError(f"{moment.isoformat()} is out of range") from None
 
 
 def _values(name: str, raw: Iterable[str] | str) -> tuple[str, ...]:
@@ -54,6 +63,9 @@ class Filters:
         if since >= until:
             raise FilterError(f"the window must start before it ends (since={since.isoformat()}, "
                               f"until={until.isoformat()})")
+        if since < EARLIEST or until > LATEST:
+            raise FilterError(f"the window must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} "
+                              f"(since={since.isoformat()}, until={until.isoformat()})")
         object.__setattr__(self, "since", since)
         object.__setattr__(self, "until", until)
         object.__setattr__(self, "services", _values("services", self.services))
