@@ -23,7 +23,10 @@ def iso_datetime(raw: str) -> datetime:
         raise argparse.ArgumentTypeError(
             f"{raw!r} is not an ISO 8601 date or date-time (e.g. 2026-11-02 or 2026-11-02T09:00:00Z)"
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 lies before year 1 in UTC
+        raise argparse.ArgumentTypeError(f"{raw!r} is out of range") from None
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
