@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from modelmix.analytics.filters import EARLIEST, LATEST
 from modelmix.cli import CommandError
 from modelmix.db import migrate
 from modelmix.db.engine import open_database
@@ -271,7 +272,13 @@ def _time(flag: str, value: str) -> datetime:
         raise CommandError(str(exc)) from None
     if moment is None:
         raise CommandError(f"{flag}: needs an ISO 8601 date or time")
-    return moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        raise CommandError(f"{flag}: {value.strip()[:40]!r} is out of range") from None
+    if not EARLIEST <= moment <= LATEST:  # beyond these, date arithmetic overflows (and no call exists)
+        raise CommandError(f"{flag}: must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
+    return moment
 
 
 def _iso(moment: datetime) -> str:

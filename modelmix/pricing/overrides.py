@@ -187,7 +187,10 @@ def _utc(field: str, value: object) -> datetime:
         raise PriceError(f"{field}: must be a date-time, not {type(value).__name__}")
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 lies before year 1 in UTC
+        raise PriceError(f"{field}: {value.isoformat()} is out of range") from None
 
 
 def _required_price(field: str, value: object) -> Decimal:
