@@ -135,10 +135,10 @@ def model_mix_gauges(
                     else:
                         families["modelmix_frontier_share"].samples.append(((window, measure), share))
             for task, runs, escalated in conn.execute(_RUNS, {"since": since}):
-                labels = (window, _label(task))
-                families["modelmix_task_runs"].samples.append((labels, float(runs)))
-                families["modelmix_escalated_runs"].samples.append((labels, float(escalated)))
-                families["modelmix_escalation_rate"].samples.append((labels, escalated / runs))
+                task_labels = (window, _label(task))
+                families["modelmix_task_runs"].samples.append((task_labels, float(runs)))
+                families["modelmix_escalated_runs"].samples.append((task_labels, float(escalated)))
+                families["modelmix_escalation_rate"].samples.append((task_labels, escalated / runs))
     return list(families.values())
 
 

@@ -1,7 +1,7 @@
 """How the assembler compares models: a price rank ("more expensive") and a tier per model.
 
-``ModelRanking`` holds two callables so the assembler does not depend on how prices are kept:
-``price_rank(model)`` returns a comparable ``Decimal`` (blended USD per million tokens) or ``None``
+``ModelRanking`` holds two callables so the assembler does not depend on how prices are kept
+(both are called with non-empty model names only): ``price_rank(model)`` returns a comparable ``Decimal`` (blended USD per million tokens) or ``None``
 when unknown, and ``tier_of(model)`` returns ``small`` | ``mid`` | ``frontier`` or ``None``.
 Results are memoised per instance; build a new ranking to pick up changed prices.
 
@@ -28,8 +28,8 @@ class ModelRanking:
 
     def __init__(
         self,
-        price_rank: Callable[[str | None], Decimal | None],
-        tier_of: Callable[[str | None], str | None],
+        price_rank: Callable[[str], Decimal | None],
+        tier_of: Callable[[str], str | None],
     ) -> None:
         self._price_rank = price_rank
         self._tier_of = tier_of
@@ -63,8 +63,8 @@ def tiers_from_overrides(engine: Engine) -> dict[str, str]:
 def ranking_from_tiers(tiers: dict[str, str]) -> ModelRanking:
     """Rank by tier only: used when no price book is available."""
     return ModelRanking(
-        price_rank=lambda model: TIER_ORDER.get(tiers.get(model or "", "")),
-        tier_of=lambda model: tiers.get(model or ""),
+        price_rank=lambda model: TIER_ORDER.get(tiers.get(model, "")),
+        tier_of=tiers.get,
     )
 
 

@@ -19,7 +19,7 @@ from modelmix.retention import apply_retention
 from modelmix.settings import Settings
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     asm = sub.add_parser("assemble", help="build task runs, escalations and hourly rollups from stored calls")
     mode = asm.add_mutually_exclusive_group()
     mode.add_argument("--flush", action="store_true",

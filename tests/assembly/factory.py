@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, Table, text
 from sqlalchemy.dialects.postgresql import insert
 
 from modelmix.assembly import ModelRanking
@@ -105,9 +105,9 @@ def store(engine: Engine, *traces: TraceBuilder, skip: Iterable[bytes] = ()) -> 
     _ensure_partitions(engine, [r["start_time"] for r in calls + skeletons])
     with engine.begin() as conn:
         if calls:
-            conn.execute(insert(LlmCallRow.__table__).on_conflict_do_nothing(), calls)
+            conn.execute(insert(cast(Table, LlmCallRow.__table__)).on_conflict_do_nothing(), calls)
         if skeletons:
-            conn.execute(insert(SpanSkeletonRow.__table__).on_conflict_do_nothing(), skeletons)
+            conn.execute(insert(cast(Table, SpanSkeletonRow.__table__)).on_conflict_do_nothing(), skeletons)
         first: dict[bytes, datetime] = {}
         for row in calls + skeletons:
             tid = row["trace_id"]

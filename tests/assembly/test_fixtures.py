@@ -43,9 +43,9 @@ def test_runs_calls_and_escalations_per_task_match_the_ground_truth(engine: Engi
                 "count(*) FILTER (WHERE escalated) AS escalated FROM task_runs GROUP BY task"
             ))
         }
-        marked = dict(conn.execute(text(
+        marked: dict[str, int] = dict(conn.execute(text(
             "SELECT task, count(*) FROM task_runs WHERE escalation = 'explicit' GROUP BY task"
-        )).all())
+        )).tuples().all())
         rolled = conn.execute(text("SELECT sum(calls) FROM call_rollups_hourly")).scalar_one()
     expected = {t["task"]: (t["runs"], t["calls"], t["runs_escalated"]) for t in fixture.ground_truth["tasks"]}
     assert got == expected

@@ -45,6 +45,15 @@ def by_name(spans: tuple[ReadableSpan, ...], name: str) -> ReadableSpan:
     return matches[0]
 
 
+def parent_of(span: ReadableSpan) -> int:
+    assert span.parent is not None
+    return span.parent.span_id
+
+
+def attributes(span: ReadableSpan) -> dict[str, object]:
+    return dict(span.attributes or {})
+
+
 def fake_llm_call(model: str, served: str, input_tokens: int, output_tokens: int) -> None:
     """A chat span shaped like the official OpenAI instrumentation's, child of the current span."""
     tracer = instrument._tracer()
@@ -64,7 +73,7 @@ def test_task_opens_a_span_named_after_the_task(exporter: InMemorySpanExporter) 
     spans = exporter.get_finished_spans()
     root = by_name(spans, "classify-ticket")
     assert dict(root.attributes or {}) == {"modelmix.task": "classify-ticket"}
-    assert by_name(spans, "chat gpt-4o-mini").parent.span_id == root.context.span_id
+    assert parent_of(by_name(spans, "chat gpt-4o-mini")) == root.context.span_id
 
 
 def test_task_decorates_sync_and_async_functions(exporter: InMemorySpanExporter) -> None:
@@ -100,15 +109,15 @@ def test_escalate_marks_the_retry_span(exporter: InMemorySpanExporter) -> None:
     assert dict(esc.attributes or {}) == {
         "modelmix.escalated_from": "gpt-4o-mini", "modelmix.escalation_reason": "verification failed",
     }
-    assert esc.parent.span_id == by_name(spans, "classify-ticket").context.span_id
-    assert by_name(spans, "chat gpt-4o").parent.span_id == esc.context.span_id
+    assert parent_of(esc) == by_name(spans, "classify-ticket").context.span_id
+    assert parent_of(by_name(spans, "chat gpt-4o")) == esc.context.span_id
 
 
 def test_verified_records_the_outcome_and_an_evaluation_event(exporter: InMemorySpanExporter) -> None:
     with task("classify-ticket"):
         assert verified(False, "label 'urgent!!' not allowed") is False
     span = by_name(exporter.get_finished_spans(), "classify-ticket")
-    assert span.attributes["modelmix.verification"] == "fail"
+    assert attributes(span)["modelmix.verification"] == "fail"
     (event,) = span.events
     assert event.name == "gen_ai.evaluation.result"
     assert dict(event.attributes or {}) == {
@@ -123,7 +132,7 @@ def test_verified_cuts_a_long_detail_and_rejects_non_booleans(exporter: InMemory
         with pytest.raises(TypeError):
             verified("yes")  # type: ignore[arg-type]
     (event,) = by_name(exporter.get_finished_spans(), "t").events
-    assert len(event.attributes["gen_ai.evaluation.explanation"]) == 256
+    assert len(str(dict(event.attributes or {})["gen_ai.evaluation.explanation"])) == 256
 
 
 def test_verified_without_any_span_is_harmless() -> None:
@@ -155,7 +164,7 @@ def test_one_scope_object_can_be_entered_from_several_threads(exporter: InMemory
     spans = exporter.get_finished_spans()
     roots = {s.context.span_id for s in spans if s.name == "parallel"}
     assert len(roots) == 4
-    assert {s.parent.span_id for s in spans if s.name.startswith("chat")} == roots
+    assert {parent_of(s) for s in spans if s.name.startswith("chat")} == roots
     assert trace.get_current_span() is trace.INVALID_SPAN
 
 
