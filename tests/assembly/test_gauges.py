@@ -18,10 +18,10 @@ from tests.assembly.factory import RANKING, TraceBuilder, store
 NOW = datetime(2026, 11, 25, 12, 30, tzinfo=UTC)
 
 
-def _seed(engine: Engine) -> None:
+def _seed(engine: Engine, now: datetime = NOW) -> None:
     """Last 24 h: 10 inference calls (3 frontier, 6 small, 1 mid) + 1 embedding; 3 days ago: 2 more."""
     traces = []
-    recent = NOW - timedelta(hours=2)
+    recent = now - timedelta(hours=2)
     for i in range(6):  # classify-ticket on the small model, one run escalates to gpt-4o
         t = TraceBuilder(start=recent + timedelta(minutes=i), service="support-bot")
         root = t.span("classify-ticket")
@@ -39,7 +39,7 @@ def _seed(engine: Engine) -> None:
            input_tokens=500, output_tokens=None)
     traces.append(t)
     for i in range(2):  # older: only in the 7 d window
-        t = TraceBuilder(start=NOW - timedelta(days=3, minutes=i), service="support-bot")
+        t = TraceBuilder(start=now - timedelta(days=3, minutes=i), service="support-bot")
         t.call(t.span("classify-ticket"), model="gpt-4o-mini", cost=Decimal("0.001"))
         traces.append(t)
     store(engine, *traces)
@@ -129,3 +129,15 @@ def test_a_broken_database_does_not_break_the_scrape(engine: Engine) -> None:
 def test_negative_ttl_is_rejected(engine: Engine) -> None:
     with pytest.raises(ValueError):
         ModelMixGaugeCollector(engine, ttl_seconds=-1)
+
+
+def test_the_collector_is_a_drop_in_for_the_collector_services_metrics_registry(engine: Engine) -> None:
+    from collector.telemetry import CollectorTelemetry
+
+    _seed(engine, datetime.now(UTC))
+    telemetry = CollectorTelemetry()
+    telemetry.add_collector(ModelMixGaugeCollector(engine))
+    parsed = {f.name: f for f in text_string_to_metric_families(telemetry.render().decode())}
+    assert "modelmix_collector_spans_received" in parsed  # the service's own metrics are still there
+    shares = {tuple(s.labels.values()): s.value for s in parsed["modelmix_frontier_share"].samples}
+    assert shares[("24h", "calls")] == pytest.approx(3 / 10)
