@@ -139,5 +139,6 @@ def test_the_collector_is_a_drop_in_for_the_collector_services_metrics_registry(
     telemetry.add_collector(ModelMixGaugeCollector(engine))
     parsed = {f.name: f for f in text_string_to_metric_families(telemetry.render().decode())}
     assert "modelmix_collector_spans_received" in parsed  # the service's own metrics are still there
-    shares = {tuple(s.labels.values()): s.value for s in parsed["modelmix_frontier_share"].samples}
+    shares = {(s.labels["window"], s.labels["measure"]): s.value
+              for s in parsed["modelmix_frontier_share"].samples}
     assert shares[("24h", "calls")] == pytest.approx(3 / 10)
