@@ -106,3 +106,29 @@ def test_the_loop_assembles_settled_traces_and_survives_database_errors(engine: 
         stop.set()
         worker.join(timeout=10)
     assert not worker.is_alive()
+
+
+def test_the_loop_process_assembles_and_stops_cleanly_on_sigterm(engine: Engine, db_url: str) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    t = TraceBuilder(start=datetime.now(UTC) - timedelta(minutes=1))
+    t.call(t.span("service-task"))
+    store(engine, t)
+    env = dict(os.environ, MODELMIX_DATABASE_URL=db_url, MODELMIX_SETTLE_SECONDS="0",
+               MODELMIX_ASSEMBLE_INTERVAL_SECONDS="0.2")
+    proc = subprocess.Popen([sys.executable, "-m", "modelmix", "assemble", "--loop"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while not runs_of(engine, t) and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+        assert set(runs_of(engine, t)) == {"service-task"}
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
