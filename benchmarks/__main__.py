@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("--days", type=int, default=90, help="days of history to spread the calls over")
     data.add_argument("--repeat", type=int, default=7, help="warm runs per query")
     data.add_argument("--keep-database", action="store_true", help="do not drop the generated database")
+    data.add_argument("--use-database", metavar="URL",
+                      help="time the queries on a database generated before (with --keep-database)")
     return parser
 
 
