@@ -25,6 +25,7 @@ from collector.http_edge import HttpEdge
 from collector.ingest import TraceIngest
 from collector.telemetry import CollectorTelemetry
 from collector.writer import PostgresWriter, Pricer
+from modelmix.assembly.gauges import ModelMixGaugeCollector
 from modelmix.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ class Collector:
     def __init__(self, settings: Settings, engine: Engine, *, pricer: Pricer | None = None) -> None:
         self.settings = settings
         self.telemetry = CollectorTelemetry()
+        # Model-mix gauges from the rollups, for alerting; queried only when /metrics is scraped (cached).
+        self.telemetry.add_collector(ModelMixGaugeCollector(engine))
         self.writer = PostgresWriter(engine, pricer=pricer, on_pricing_error=self.telemetry.pricing_errors.inc)
         self.batcher = Batcher(
             self.writer, max_batch_spans=settings.batch_max_spans,
