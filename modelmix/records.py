@@ -2,8 +2,11 @@
 
 ``LlmCall`` is one leaf inference (or embedding) span after convention-specific attributes have been
 mapped to canonical fields; ``SpanSkeleton`` is the shape of every other span, kept so the assembler
-can resolve tasks and escalations later. Both are frozen: decoding is a pure function that returns
-them, and pricing returns a new ``LlmCall`` with the cost fields filled in.
+can resolve tasks and escalations later. Decoding is a pure function that returns new records;
+pricing fills in the cost fields of the call it is given (``with_cost``). The classes are plain
+slotted dataclasses rather than frozen ones because the collector builds and prices tens of
+thousands of them per second, and a frozen dataclass pays for every field twice (its ``__init__``
+goes through ``object.__setattr__``, and a priced copy through ``dataclasses.replace``).
 
 Token semantics (OTel style): ``input_tokens`` includes cache reads and cache writes,
 ``output_tokens`` includes reasoning. ``None`` means unknown, never zero.
@@ -11,7 +14,7 @@ Token semantics (OTel style): ``input_tokens`` includes cache reads and cache wr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -23,7 +26,7 @@ STATUS_ERROR = "error"
 TIERS = ("small", "mid", "frontier")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LlmCall:
     trace_id: bytes  # 16 bytes
     span_id: bytes  # 8 bytes
@@ -75,10 +78,13 @@ class LlmCall:
         return (self.end_time - self.start_time).total_seconds() * 1000.0
 
     def with_cost(self, **changes: Any) -> LlmCall:
-        return replace(self, **changes)
+        """Set the given (pricing) fields in place and return the call."""
+        for name, value in changes.items():
+            setattr(self, name, value)
+        return self
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SpanSkeleton:
     trace_id: bytes
     span_id: bytes
