@@ -15,6 +15,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import psycopg
+from sqlalchemy.exc import OperationalError
+
 from modelmix.settings import Settings, SettingsError
 
 
@@ -60,6 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args, settings) or 0)
     except CommandError as exc:
         print(f"modelmix: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except (OperationalError, psycopg.OperationalError) as exc:  # unreachable, refused, timed out, ...
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        print(f"modelmix: the database cannot be used: {reason[0] if reason else type(exc).__name__} "
+              "(check MODELMIX_DATABASE_URL)", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
