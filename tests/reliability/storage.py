@@ -61,3 +61,13 @@ def column_contains(engine: Engine, table: str, column: str, needle: str) -> int
         return int(conn.execute(
             text(f'SELECT count(*) FROM ONLY "{table}" WHERE strpos("{column}"::text, :needle) > 0'),  # noqa: S608
             {"needle": needle}).scalar_one())
+
+
+def all_stored_text(engine: Engine) -> str:
+    """Every non-null text, varchar and json(b) value of every table, one per line."""
+    values: list[str] = []
+    with engine.connect() as conn:
+        for table, column in text_columns(engine):
+            values.extend(conn.execute(text(
+                f'SELECT "{column}"::text FROM ONLY "{table}" WHERE "{column}" IS NOT NULL')).scalars())  # noqa: S608
+    return "\n".join(values)
