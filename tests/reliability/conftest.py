@@ -1,8 +1,9 @@
 """Fixtures of the reliability and security suite: durations, figures, private databases, collectors.
 
-Scenario lengths are short by default so CI stays fast; with ``MODELMIX_SOAK=1`` the long variants
-run (30 s PostgreSQL outage, 60 s overload). Every test records its figures through ``figures``;
-they are printed again in the terminal summary.
+Scenario lengths are short by default so CI stays fast. The long variants (30 s PostgreSQL outage,
+60 s overload) carry the ``soak`` marker and run only with ``MODELMIX_SOAK=1``, which also makes the
+dashboard's property tests draw many more examples. Every test records its figures through
+``figures``; they are printed again in the terminal summary.
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ SOAK = os.environ.get("MODELMIX_SOAK", "").strip().lower() in {"1", "true", "yes
 Record = Callable[..., str]
 
 
-def soak_or(default: float, soak: float) -> float:
-    return soak if SOAK else default
+def soak_variant(value: float) -> object:
+    """A parameter for the long variant of a scenario: marked ``soak``, run only with MODELMIX_SOAK=1."""
+    return pytest.param(value, id=f"soak-{value:g}s", marks=[
+        pytest.mark.soak, pytest.mark.skipif(not SOAK, reason="long variant: run with MODELMIX_SOAK=1")])
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -26,7 +26,7 @@ from tests.reliability.storage import table_snapshot
 MAIN_SCRIPT = Path(__file__).resolve().parents[2] / "app" / "main.py"
 PAGES = ("overview", "model_mix", "tasks", "escalations", "candidates", "what_if", "calls", "prices", "review")
 # Each AppTest run costs seconds, so CI draws a few examples per property and the soak run many.
-UI = settings(max_examples=40 if SOAK else 8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+UI = settings(max_examples=40 if SOAK else 6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 INJECTIONS = ("'; DROP TABLE llm_calls; --", "%' OR 1=1 --", "x'); DELETE FROM model_prices; --", "\\", "%", "_",
               "<script>alert(1)</script>", "{{7*7}}", "../../etc/passwd")
 garbage = hs.one_of(hs.sampled_from(INJECTIONS), hs.text(max_size=40), hs.just(""), hs.just("9" * 400),

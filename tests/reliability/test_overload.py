@@ -1,4 +1,4 @@
-"""About three times the rate the collector sustains, for 10 s (60 s with MODELMIX_SOAK=1).
+"""About three times the rate the collector sustains, for 10 s (60 s in the soak variant).
 
 The collector runs as a real process with a small write queue (MODELMIX_QUEUE_MAX_SPANS) so that
 overload is reachable; the load is pre-serialized OTLP/protobuf from many threads on a fixed
@@ -12,13 +12,13 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 from sqlalchemy import Engine
 
-from tests.reliability.conftest import SOAK, CollectorPool, Record, soak_or
+from tests.reliability.conftest import CollectorPool, Record, soak_variant
 from tests.reliability.load import PROTOBUF, RequestTemplate, RssSampler, closed_loop, open_loop
 from tests.reliability.storage import tally
 
-OVERLOAD_SECONDS = soak_or(10.0, 60.0)
 OVERLOAD_FACTOR = 3.0
 SPANS_PER_REQUEST = 100
 QUEUE_MAX_SPANS = 2_000
@@ -41,8 +41,9 @@ def _recovery_seconds(url: str, template: RequestTemplate, acknowledged: set[byt
     raise AssertionError("the collector did not accept a request within 60 s after the overload")
 
 
+@pytest.mark.parametrize("seconds", [pytest.param(10.0, id="10s"), soak_variant(60.0)])
 def test_three_times_the_sustainable_rate_is_shed_with_retry_after_and_memory_stays_bounded(
-        db_url: str, engine: Engine, collectors: CollectorPool, figures: Record) -> None:
+        db_url: str, engine: Engine, collectors: CollectorPool, figures: Record, seconds: float) -> None:
     collector = collectors.start(db_url, env={"MODELMIX_QUEUE_MAX_SPANS": str(QUEUE_MAX_SPANS),
                                               "MODELMIX_BATCH_MAX_SPANS": "1000"})
     template = RequestTemplate(SPANS_PER_REQUEST)
@@ -53,7 +54,7 @@ def test_three_times_the_sustainable_rate_is_shed_with_retry_after_and_memory_st
 
     sampler = RssSampler(collector.rss_bytes)
     sampler.start()
-    overload = open_loop(collector.traces_url, template, threads=SENDER_THREADS, seconds=OVERLOAD_SECONDS,
+    overload = open_loop(collector.traces_url, template, threads=SENDER_THREADS, seconds=seconds,
                          requests_per_s=OVERLOAD_FACTOR * sustainable / SPANS_PER_REQUEST)
     alive_after_load = collector.alive()
     acknowledged = calibration.acknowledged | overload.acknowledged
@@ -65,7 +66,7 @@ def test_three_times_the_sustainable_rate_is_shed_with_retry_after_and_memory_st
     sent = set(acknowledged)  # rows may only exist for spans that were offered; every offered one is random
     result = tally(engine, sent, acknowledged)
     shed = overload.statuses[503] + overload.statuses[429]
-    figures(soak=SOAK, seconds=OVERLOAD_SECONDS, sustainable_spans_per_s=round(sustainable),
+    figures(seconds=seconds, sustainable_spans_per_s=round(sustainable),
             offered_spans_per_s=round(overload.offered_spans_per_s),
             offered_factor=round(overload.offered_spans_per_s / sustainable, 2),
             acknowledged_spans_per_s_under_overload=round(overload.acknowledged_spans_per_s),

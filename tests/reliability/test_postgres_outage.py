@@ -1,4 +1,4 @@
-"""PostgreSQL goes away for a while (8 s; 30 s with MODELMIX_SOAK=1) while SDK exporters keep sending.
+"""PostgreSQL goes away for a while (8 s; 30 s in the soak variant) while SDK exporters keep sending.
 
 The collector (a real ``modelmix collector`` process) writes to a private embedded PostgreSQL that
 the test stops and starts again. While it is down the collector must answer retryable errors (HTTP
@@ -11,15 +11,15 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 from sqlalchemy import Engine
 
 from modelmix.db.engine import make_engine
-from tests.reliability.conftest import SOAK, CollectorPool, PrivatePostgres, Record, soak_or
+from tests.reliability.conftest import CollectorPool, PrivatePostgres, Record, soak_variant
 from tests.reliability.exporting import ExportLoop, Ledger, make_exporter
 from tests.reliability.processes import request_counts
 from tests.reliability.storage import tally
 
-OUTAGE_SECONDS = soak_or(8.0, 30.0)
 EXPORT_TIMEOUT_SECONDS = 5.0  # shorter than the outage: some exports give up and are resent later
 
 
@@ -27,8 +27,9 @@ def _health(http_base: str) -> int:
     return httpx.get(http_base + "/health", timeout=10).status_code
 
 
+@pytest.mark.parametrize("outage_s", [pytest.param(8.0, id="8s"), soak_variant(30.0)])
 def test_outage_answers_retry_and_stores_every_acknowledged_span_once(
-        private_postgres: PrivatePostgres, collectors: CollectorPool, figures: Record) -> None:
+        private_postgres: PrivatePostgres, collectors: CollectorPool, figures: Record, outage_s: float) -> None:
     collector = collectors.start(private_postgres.url)
     ledger = Ledger()
     loops = [ExportLoop(transport, make_exporter(transport, collector.traces_url, collector.grpc_target,
@@ -43,7 +44,7 @@ def test_outage_answers_retry_and_stores_every_acknowledged_span_once(
     private_postgres.stop()
     down_at = time.monotonic()
     health_during: set[int] = set()
-    while time.monotonic() - down_at < OUTAGE_SECONDS:
+    while time.monotonic() - down_at < outage_s:
         assert collector.alive(), f"the collector died during the outage:\n{collector.output}"
         health_during.add(_health(collector.http_base))
         time.sleep(0.5)
@@ -70,7 +71,7 @@ def test_outage_answers_retry_and_stores_every_acknowledged_span_once(
         engine.dispose()
     http_503 = counts.get(("http", "503"), 0.0)
     grpc_unavailable = counts.get(("grpc", "UNAVAILABLE"), 0.0)
-    figures(soak=SOAK, outage_s=OUTAGE_SECONDS, sent=result.sent, acknowledged=result.acknowledged,
+    figures(outage_s=outage_s, sent=result.sent, acknowledged=result.acknowledged,
             stored=result.stored, duplicated=result.duplicated, acknowledged_missing=result.acknowledged_missing,
             exports_failed_then_resent=failed_exports, batches_pending_after_outage=pending_batches,
             http_503=int(http_503), grpc_unavailable=int(grpc_unavailable),
