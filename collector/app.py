@@ -40,8 +40,10 @@ class Endpoints:
 
 
 class Collector:
-    def __init__(self, settings: Settings, engine: Engine, *, pricer: Pricer | None = None) -> None:
+    def __init__(self, settings: Settings, engine: Engine, *, pricer: Pricer | None = None,
+                 reuse_port: bool = False) -> None:
         self.settings = settings
+        self.reuse_port = reuse_port  # share the ports with sibling worker processes (SO_REUSEPORT)
         self.telemetry = CollectorTelemetry()
         # Model-mix gauges from the rollups, for alerting; queried only when /metrics is scraped (cached).
         self.telemetry.add_collector(ModelMixGaugeCollector(engine))
@@ -140,11 +142,12 @@ class Collector:
     async def _serve(self) -> None:
         self._stop_requested = asyncio.Event()
         s = self.settings
-        grpc_server = build_grpc_server(self.ingest, self.auth, self.telemetry, max_request_bytes=s.max_request_bytes)
+        grpc_server = build_grpc_server(self.ingest, self.auth, self.telemetry, max_request_bytes=s.max_request_bytes,
+                                        reuse_port=self.reuse_port)
         self.grpc_port = grpc_server.add_insecure_port(_grpc_address(s.otlp_host, s.otlp_grpc_port))
         if not self.grpc_port:
             raise OSError(f"cannot listen for OTLP/gRPC on {s.otlp_host}:{s.otlp_grpc_port}")
-        sock = _listen(s.otlp_host, s.otlp_http_port)
+        sock = _listen(s.otlp_host, s.otlp_http_port, reuse_port=self.reuse_port)
         self.http_port = sock.getsockname()[1]
         edge = HttpEdge(self.ingest, self.auth, self.telemetry, max_request_bytes=s.max_request_bytes,
                         health=self.health)
@@ -172,11 +175,13 @@ def _grpc_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def _listen(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
         sock.listen(2048)
         sock.setblocking(False)
@@ -186,6 +191,7 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def create_collector(settings: Settings, engine: Engine, *, pricer: Pricer | None = None) -> Collector:
+def create_collector(settings: Settings, engine: Engine, *, pricer: Pricer | None = None,
+                     reuse_port: bool = False) -> Collector:
     """A collector for ``settings`` writing through ``engine``; call ``start()`` to serve."""
-    return Collector(settings, engine, pricer=pricer)
+    return Collector(settings, engine, pricer=pricer, reuse_port=reuse_port)

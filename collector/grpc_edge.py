@@ -83,11 +83,12 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
 
 
 def build_grpc_server(ingest: TraceIngest, auth: TokenAuth, telemetry: CollectorTelemetry, *,
-                      max_request_bytes: int) -> grpc.aio.Server:
+                      max_request_bytes: int, reuse_port: bool = False) -> grpc.aio.Server:
+    """``reuse_port`` lets several collector worker processes listen on the same port (SO_REUSEPORT)."""
     server = grpc.aio.server(options=[
         ("grpc.max_receive_message_length", max_request_bytes),
         ("grpc.max_send_message_length", 16 * 1024 * 1024),
-        ("grpc.so_reuseport", 0),
+        ("grpc.so_reuseport", 1 if reuse_port else 0),
     ])
     # The generated registration functions carry no annotations.
     trace_service_pb2_grpc.add_TraceServiceServicer_to_server(  # type: ignore[no-untyped-call]

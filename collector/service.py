@@ -1,6 +1,8 @@
 """``serve``: run the collector as a process until SIGINT/SIGTERM, then flush and exit cleanly.
 
-Called by ``modelmix collector`` (and, as a child process, by ``modelmix up``). Calls are priced
+Called by ``modelmix collector`` (and, as a child process, by ``modelmix up``). With
+``MODELMIX_COLLECTOR_WORKERS`` above 1 it starts that many worker processes sharing the ports
+instead (``collector.workers``), each running ``run_collector``. Calls are priced
 with ``modelmix.pricing.PriceBook``; operator price overrides are re-read every
 ``PRICE_REFRESH_SECONDS`` so new overrides apply to calls that arrive afterwards.
 """
@@ -10,11 +12,12 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 
 from sqlalchemy import Engine
 
-from collector.app import create_collector
+from collector.app import Endpoints, create_collector
 from modelmix.db.engine import make_engine
 from modelmix.pricing import PriceBook
 from modelmix.settings import Settings
@@ -32,8 +35,25 @@ def _refresh_prices(book: PriceBook, engine: Engine, stop: threading.Event) -> N
             log.exception("reloading price overrides failed; the previous prices stay in force")
 
 
+def announce_endpoints(endpoints: Endpoints, note: str = "") -> None:
+    """The start-up line operators (and tests) read the listening addresses from."""
+    print(f"collector: OTLP/HTTP {endpoints.http}/v1/traces, OTLP/gRPC {endpoints.grpc}, "
+          f"metrics {endpoints.http}/metrics{note}", flush=True)
+
+
 def serve(settings: Settings, database_url: str) -> None:
     """Serve OTLP on the configured host and ports until a stop signal arrives."""
+    if settings.collector_workers > 1:
+        from collector.workers import serve_workers
+
+        serve_workers(settings, database_url)
+        return
+    run_collector(settings, database_url, on_ready=announce_endpoints)
+
+
+def run_collector(settings: Settings, database_url: str, *, on_ready: Callable[[Endpoints], None],
+                  reuse_port: bool = False) -> None:
+    """One collector in this process until SIGINT/SIGTERM; ``on_ready`` is called once it listens."""
     engine = make_engine(database_url, pool_size=2, max_overflow=2)
     stop = threading.Event()
 
@@ -43,15 +63,13 @@ def serve(settings: Settings, database_url: str) -> None:
 
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     book = PriceBook.load(engine)
-    collector = create_collector(settings, engine, pricer=book.price)
+    collector = create_collector(settings, engine, pricer=book.price, reuse_port=reuse_port)
     refresher = threading.Thread(target=_refresh_prices, args=(book, engine, stop),
                                  name="modelmix-price-refresh", daemon=True)
     try:
         collector.start()
         refresher.start()
-        endpoints = collector.endpoints
-        print(f"collector: OTLP/HTTP {endpoints.http}/v1/traces, OTLP/gRPC {endpoints.grpc}, "
-              f"metrics {endpoints.http}/metrics", flush=True)
+        on_ready(collector.endpoints)
         stop.wait()
     finally:
         stop.set()

@@ -133,6 +133,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("max_request_bytes", _int_in(1024, 1 << 31), 64 * 1024 * 1024,
                 "Largest OTLP request body accepted after decompression (413 / RESOURCE_EXHAUSTED above it).",
                 "an integer number of bytes, 1024 or more"),
+    SettingSpec("collector_workers", _int_in(1, 64), 1,
+                "Collector processes sharing the OTLP ports (SO_REUSEPORT); each decodes on its own core and "
+                "has its own write queue and database connection.",
+                "an integer 1-64"),
     SettingSpec("queue_max_spans", _int_in(100, 10_000_000), 200_000,
                 "Spans the collector may hold in memory waiting to be written; above it ingest answers 503.",
                 "an integer 100-10000000"),
@@ -183,6 +187,7 @@ class Settings:
     ingest_tokens: tuple[str, ...] = ()
     capture_content: bool = False
     max_request_bytes: int = 64 * 1024 * 1024
+    collector_workers: int = 1
     queue_max_spans: int = 200_000
     batch_max_spans: int = 5_000
     batch_max_delay_ms: int = 50
