@@ -47,7 +47,7 @@ def test_three_times_the_sustainable_rate_is_shed_with_retry_after_and_memory_st
     collector = collectors.start(db_url, env={"MODELMIX_QUEUE_MAX_SPANS": str(QUEUE_MAX_SPANS),
                                               "MODELMIX_BATCH_MAX_SPANS": "1000"})
     template = RequestTemplate(SPANS_PER_REQUEST)
-    calibration = closed_loop(collector.traces_url, template, threads=4, seconds=3.0)
+    calibration = closed_loop(collector.traces_url, template, threads=16, seconds=4.0)  # saturates the writer
     sustainable = calibration.acknowledged_spans_per_s
     assert sustainable > 0, calibration.statuses
     baseline_rss = collector.rss_bytes()
@@ -60,7 +60,7 @@ def test_three_times_the_sustainable_rate_is_shed_with_retry_after_and_memory_st
     acknowledged = calibration.acknowledged | overload.acknowledged
     recovery_s = _recovery_seconds(collector.traces_url, template, acknowledged)
     peak_rss = sampler.finish()
-    after = closed_loop(collector.traces_url, template, threads=4, seconds=2.0)
+    after = closed_loop(collector.traces_url, template, threads=16, seconds=3.0)
     acknowledged |= after.acknowledged
     health = httpx.get(collector.http_base + "/health", timeout=10).json()
     sent = set(acknowledged)  # rows may only exist for spans that were offered; every offered one is random
