@@ -9,6 +9,7 @@ with ``modelmix.pricing.PriceBook``; operator price overrides are re-read every
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -25,6 +26,17 @@ from modelmix.settings import Settings
 log = logging.getLogger(__name__)
 
 PRICE_REFRESH_SECONDS = 60.0
+# Decoding allocates many short-lived containers per span. With CPython's default thresholds
+# (700, 10, 10) the cyclic garbage collector runs every few hundred allocations and keeps rescanning
+# the batches waiting in the queue: measured at about a third of the decode-and-price CPU. Nearly
+# everything the collector allocates is freed by reference counting (records hold no cycles), so
+# collections can be rare; objects alive after start-up are frozen out of every collection.
+GC_THRESHOLDS = (100_000, 50, 100)
+
+
+def tune_garbage_collector() -> None:
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _refresh_prices(book: PriceBook, engine: Engine, stop: threading.Event) -> None:
@@ -54,6 +66,7 @@ def serve(settings: Settings, database_url: str) -> None:
 def run_collector(settings: Settings, database_url: str, *, on_ready: Callable[[Endpoints], None],
                   reuse_port: bool = False) -> None:
     """One collector in this process until SIGINT/SIGTERM; ``on_ready`` is called once it listens."""
+    tune_garbage_collector()
     engine = make_engine(database_url, pool_size=2, max_overflow=2)
     stop = threading.Event()
 
