@@ -49,6 +49,7 @@ class TransportResult:
     seconds: float
     requests: int
     spans: int
+    acked_spans_total: int  # every acknowledged span, warm-up included (all of them must be stored)
     spans_per_second: float
     latency_p50_ms: float
     latency_p99_ms: float
@@ -123,6 +124,7 @@ def _summarize(transport: str, reports: list[ClientReport], window_start: float,
     postgres_cpu = cpu1[1] - cpu0[1]
     return TransportResult(
         transport=transport, seconds=elapsed, requests=len(in_window), spans=spans,
+        acked_spans_total=sum(s[2] for r in reports for s in r.samples),
         spans_per_second=spans / elapsed if elapsed else 0.0,
         latency_p50_ms=_percentile(latencies, 0.5), latency_p99_ms=_percentile(latencies, 0.99),
         retries=sum(r.retries for r in reports), failures=len(failures),

@@ -3,7 +3,8 @@
 The fixture traces (OpenTelemetry GenAI and OpenLLMetry shapes, realistic attribute sets, content
 included) are parsed once, moved in time so they end a minute ago, regrouped into requests of about
 ``spans_per_request`` spans and serialized. Each trace in a template gets a random 16-byte
-placeholder id; the byte offsets of every occurrence are recorded, so a load generator makes a
+placeholder id (per copy of a fixture file, so a file used twice in one request still yields distinct
+traces); the byte offsets of every occurrence are recorded, so a load generator makes a
 request unique by overwriting those bytes with ids of its own (``Template.render``) — a few hundred
 slice assignments instead of a protobuf round trip.
 """
@@ -78,16 +79,18 @@ def shift_to_now(requests: list[ExportTraceServiceRequest], *, end_ago_s: float 
                     event.time_unix_nano += delta
 
 
-def _placeholder_ids(request: ExportTraceServiceRequest) -> dict[bytes, bytes]:
-    """Give every trace of the request a fresh random placeholder id (in place); old → new."""
+def _with_placeholder_ids(source: ExportTraceServiceRequest) -> tuple[ExportTraceServiceRequest, list[bytes]]:
+    """A copy of ``source`` whose traces carry fresh random placeholder ids, and those ids."""
+    copy = ExportTraceServiceRequest()
+    copy.CopyFrom(source)
     mapping: dict[bytes, bytes] = {}
-    for span in _spans(request):
+    for span in _spans(copy):
         old = span.trace_id  # type: ignore[attr-defined]
         new = mapping.get(old)
         if new is None:
             new = mapping[old] = os.urandom(TRACE_ID_BYTES)
         span.trace_id = new  # type: ignore[attr-defined]
-    return mapping
+    return copy, list(mapping.values())
 
 
 def _offsets(body: bytes, needle: bytes) -> tuple[int, ...]:
@@ -110,15 +113,16 @@ def build_templates(spans_per_request: int = 512, count: int = 8,
     index = 0
     while len(templates) < count:
         request = ExportTraceServiceRequest()
+        placeholders: list[bytes] = []
         spans = 0
         while spans < spans_per_request:
-            source = sources[index % len(sources)]
+            source, ids = _with_placeholder_ids(sources[index % len(sources)])
             index += 1
             request.resource_spans.extend(source.resource_spans)
+            placeholders.extend(ids)
             spans += span_count(source)
-        placeholders = _placeholder_ids(request)
         body = request.SerializeToString()
-        slots = tuple(_offsets(body, new) for new in placeholders.values())
+        slots = tuple(_offsets(body, new) for new in placeholders)
         if sum(len(s) for s in slots) < spans:
             raise RuntimeError("a placeholder trace id was not found in the serialized request")
         templates.append(Template(body, spans, slots))
