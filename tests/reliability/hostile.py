@@ -112,3 +112,31 @@ def plainly_valid(span: Span, now: int) -> bool:
     hour = 3_600 * 10**9
     start = span.start_time_unix_nano
     return (not must_be_rejected(span, now) and now - MAX_AGE_DAYS * DAY_NS + hour < start < now + DAY_NS - hour)
+
+
+def nested_value(depth: int) -> AnyValue:
+    """A string leaf wrapped in ``depth`` single-entry kvlists."""
+    return _nest(depth, AnyValue(string_value="leaf"))
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """One length-delimited protobuf field (wire type 2)."""
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+        n >>= 7
+        if not n:
+            return bytes(out)
+
+
+def deeply_nested_request(span: Span, depth: int) -> bytes:
+    """Built on the wire by hand: the protobuf library itself refuses to build messages this deep."""
+    value = AnyValue(string_value="leaf").SerializeToString()
+    for _ in range(depth):  # AnyValue.kvlist_value(6) → KeyValueList.values(1) → KeyValue{key(1), value(2)}
+        value = _field(6, _field(1, _field(1, b"k") + _field(2, value)))
+    span_bytes = span.SerializeToString() + _field(9, _field(1, b"deep") + _field(2, value))  # Span.attributes
+    return _field(1, _field(2, _field(2, span_bytes)))  # request.resource_spans → scope_spans → spans
