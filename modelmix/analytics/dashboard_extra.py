@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Connection, Engine, Select, and_, func, literal, select, text
 
 from modelmix.analytics.convert import frame, money_float, ratio
 from modelmix.analytics.facts import BUCKETS, Bucket, call_totals
@@ -43,15 +43,37 @@ class DataExtent:
         return self.calls == 0
 
 
+# Counting raw rows exactly costs seconds at millions of rows, and every dashboard page reads the
+# extent; beyond this many rows the counts come from cheaper sources (see ``data_extent``).
+EXACT_COUNT_LIMIT = 100_000
+
+
+def _count_up_to(conn: Connection, stmt: Select[Any], limit: int) -> int:
+    """Rows of ``stmt``, counted exactly up to ``limit + 1`` (a bounded scan)."""
+    return int(conn.execute(select(func.count()).select_from(stmt.limit(limit + 1).subquery())).scalar_one())
+
+
 def data_extent(engine: Engine) -> DataExtent:
-    """Count of stored LLM calls (not embeddings) and their first and last start time."""
+    """Stored LLM calls (not embeddings), their first and last start time, and task runs.
+
+    Counts are exact up to ``EXACT_COUNT_LIMIT``. Above it, ``calls`` is the rollups' count of LLM
+    calls (every assembled call) and ``task_runs`` is PostgreSQL's row estimate, so a page load stays
+    in the milliseconds at tens of millions of rows. First and last start times are always exact.
+    """
     c = llm_calls.c
+    limit = EXACT_COUNT_LIMIT
     with engine.connect() as conn:
-        row = conn.execute(
-            select(func.count(), func.min(c.start_time), func.max(c.start_time)).where(c.call_kind == "llm")
-        ).one()
-        runs = conn.execute(select(func.count()).select_from(task_runs)).scalar_one()
-    return DataExtent(calls=int(row[0]), first_call=row[1], last_call=row[2], task_runs=int(runs))
+        first = conn.execute(select(func.min(c.start_time)).where(c.call_kind == "llm")).scalar_one()
+        last = conn.execute(select(func.max(c.start_time)).where(c.call_kind == "llm")).scalar_one()
+        calls = _count_up_to(conn, select(literal(1)).where(c.call_kind == "llm"), limit)
+        if calls > limit:
+            rolled = conn.execute(select(func.sum(rollups.c.calls)).where(rollups.c.call_kind == "llm")).scalar()
+            calls = max(calls, int(rolled or 0))
+        runs = _count_up_to(conn, select(literal(1)).select_from(task_runs), limit)
+        if runs > limit:
+            estimate = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'task_runs'::regclass")).scalar()
+            runs = max(runs, int(estimate or 0))
+    return DataExtent(calls=calls, first_call=first, last_call=last, task_runs=runs)
 
 
 def known_models(engine: Engine) -> list[tuple[str, str]]:
