@@ -1,9 +1,11 @@
 """The made-up organisation whose history the query benchmark generates: services, tasks and models.
 
-Six services run 24 tasks on eleven chat models (four providers, every tier, one model that no
+Six services run 24 tasks on eleven chat models (five providers, every tier, one model that no
 price list knows, so unpriced calls exist) plus an embedding model. Each task has a usual model,
 a pricier model it escalates to, an escalation rate, a typical size and how many calls a run
-makes; those numbers shape the data the dashboard's queries have to chew through.
+makes; some still start part of their runs on a pricier legacy route and some use tools. Those
+numbers shape the data the dashboard's queries chew through, and give the downgrade-candidate
+analysis both evidence-based and heuristic candidates to find.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ class Task:
     cached_share: float  # share of the prompt usually served from the cache
     calls_per_run: tuple[int, ...]  # sampled uniformly: how many calls one run makes
     weight: float  # share of the organisation's runs
+    legacy_model: str | None = None  # key into MODELS: a pricier route some runs still start on
+    legacy_share: float = 0.0
+    tools: bool = False  # calls end in tool calls (never "simple")
 
 
 MODELS: dict[str, Model] = {
@@ -55,22 +60,24 @@ SERVICES = ("support-api", "search", "docs-pipeline", "agent-runtime", "billing"
 ENVIRONMENTS = (("prod", 0.9), ("staging", 0.1))
 
 TASKS: tuple[Task, ...] = (
-    Task("classify-ticket", "support-api", "gpt-4o-mini", "gpt-4o", 0.06, 900, 30, 0.4, (1,), 9),
+    Task("classify-ticket", "support-api", "gpt-4o-mini", "gpt-4o", 0.06, 900, 30, 0.4, (1,), 9, "gpt-4o", 0.25),
     Task("summarize-thread", "support-api", "gpt-4o", "o3", 0.02, 4200, 350, 0.3, (1, 2), 6),
-    Task("draft-reply", "support-api", "claude-haiku-4-5", "claude-sonnet-4-5", 0.12, 2600, 420, 0.5, (1, 2), 7),
+    Task("draft-reply", "support-api", "claude-haiku-4-5", "claude-sonnet-4-5", 0.12, 2600, 420, 0.5, (1, 2), 7,
+         "claude-sonnet-4-5", 0.2),
     Task("detect-language", "support-api", "gpt-4o", None, 0.0, 300, 8, 0.0, (1,), 5),
-    Task("rerank-results", "search", "gemini-2.5-flash", "gemini-2.5-pro", 0.04, 3000, 120, 0.2, (1,), 8),
+    Task("rerank-results", "search", "gemini-2.5-flash", "gemini-2.5-pro", 0.04, 3000, 120, 0.2, (1,), 8,
+         "gemini-2.5-pro", 0.3),
     Task("expand-query", "search", "gpt-4.1-mini", "gpt-4.1", 0.03, 250, 60, 0.0, (1,), 6),
     Task("answer-question", "search", "gpt-4.1", "o3", 0.05, 6000, 500, 0.6, (1, 2, 3), 7),
     Task("extract-invoice", "docs-pipeline", "claude-sonnet-4-5", None, 0.0, 8000, 600, 0.1, (1, 2), 4),
     Task("summarize-document", "docs-pipeline", "gemini-2.5-pro", None, 0.0, 12000, 800, 0.2, (1,), 3),
     Task("translate-document", "docs-pipeline", "gpt-4o-mini", "gpt-4o", 0.08, 2000, 2000, 0.0, (1, 2), 4),
     Task("tag-entities", "docs-pipeline", "claude-3-5-haiku", "claude-sonnet-4-5", 0.05, 1500, 200, 0.3, (1,), 4),
-    Task("plan-steps", "agent-runtime", "o3", None, 0.0, 5000, 1500, 0.5, (1,), 3),
-    Task("call-tools", "agent-runtime", "gpt-4.1-mini", "gpt-4.1", 0.10, 3500, 250, 0.7, (2, 3, 4), 5),
+    Task("plan-steps", "agent-runtime", "o3", None, 0.0, 5000, 1500, 0.5, (1,), 3, tools=True),
+    Task("call-tools", "agent-runtime", "gpt-4.1-mini", "gpt-4.1", 0.10, 3500, 250, 0.7, (2, 3, 4), 5, tools=True),
     Task("verify-answer", "agent-runtime", "gpt-4o-mini", "gpt-4o", 0.15, 2200, 40, 0.4, (1,), 4),
     Task("write-report", "agent-runtime", "claude-sonnet-4-5", None, 0.0, 9000, 2500, 0.3, (1, 2), 2),
-    Task("categorize-charge", "billing", "gpt-4o-mini", "gpt-4o", 0.03, 600, 20, 0.0, (1,), 5),
+    Task("categorize-charge", "billing", "gpt-4o-mini", "gpt-4o", 0.03, 600, 20, 0.0, (1,), 5, "gpt-4.1", 0.15),
     Task("explain-invoice", "billing", "claude-haiku-4-5", "claude-sonnet-4-5", 0.07, 1800, 300, 0.2, (1,), 3),
     Task("fraud-screen", "billing", "gpt-4o", None, 0.0, 1200, 60, 0.0, (1,), 3),
     Task("code-review", "internal-tools", "claude-sonnet-4-5", None, 0.0, 15000, 900, 0.5, (1, 2), 2),
@@ -83,4 +90,5 @@ TASKS: tuple[Task, ...] = (
 
 ERROR_RATE = 0.015
 ERROR_TYPES = ("RateLimitError", "APITimeoutError", "InternalServerError", "BadRequestError")
-FINISH_REASONS = ("stop", "stop", "stop", "stop", "length", "tool_calls")
+LENGTH_FINISH_RATE = 0.01  # a completion cut off at max tokens
+TOOL_FINISH_RATE = 0.6  # of calls in tool-using tasks

@@ -30,9 +30,10 @@ from benchmarks.catalogue import (
     ENVIRONMENTS,
     ERROR_RATE,
     ERROR_TYPES,
-    FINISH_REASONS,
+    LENGTH_FINISH_RATE,
     MODELS,
     TASKS,
+    TOOL_FINISH_RATE,
     Task,
 )
 from modelmix.db.partitions import create_partition, week_start
@@ -135,12 +136,18 @@ class _DayWriter:
             model.request, model.response, model.response, priced.canonical, inp, cached or None, None,
             out, reasoning, cost, None, "genai-prices 0.2.3" if cost is not None else None, None,
             "error" if error else "ok", rng.choice(ERROR_TYPES) if error else None,
-            None if error else rng.choice(FINISH_REASONS), rng.random() < 0.3,
+            None if error else self._finish(task), rng.random() < 0.3,
             f"resp-{self.sequence:x}-{n}", task.name, "call_attribute", f"session-{rng.randrange(50_000)}",
             f"user-{rng.randrange(20_000)}", None, escalated_from, escalation, verification,
             "opentelemetry.instrumentation.genai", f"chat {model.request}", attributes,
         )
         return row, cost, error
+
+    def _finish(self, task: Task) -> str:
+        draw = self.rng.random()
+        if task.tools and draw < TOOL_FINISH_RATE:
+            return "tool_calls"
+        return "length" if draw > 1.0 - LENGTH_FINISH_RATE else "stop"
 
     def _task_run(self, task: Task, start: datetime, day_index: int) -> None:
         rng = self.rng
@@ -148,9 +155,11 @@ class _DayWriter:
         env = ENVIRONMENTS[0][0] if rng.random() < ENVIRONMENTS[0][1] else ENVIRONMENTS[1][0]
         parent = _SPAN.pack(self.sequence & 0xFFFFFFFF, 0, self.worker)
         count = rng.choice(task.calls_per_run)
-        escalate = task.escalate_to is not None and rng.random() < task.escalation_rate
+        legacy = task.legacy_model is not None and rng.random() < task.legacy_share
+        model = task.legacy_model if legacy else task.model
+        escalate = not legacy and task.escalate_to is not None and rng.random() < task.escalation_rate
         kind = ("explicit" if rng.random() < 0.5 else "inferred") if escalate else None
-        plan = [task.model] * count + ([task.escalate_to] if escalate else [])
+        plan = [model] * count + ([task.escalate_to] if escalate else [])
         moment = start
         rows: list[tuple[tuple[Any, ...], Decimal | None, bool]] = []
         for n, model_key in enumerate(plan, start=1):

@@ -20,7 +20,7 @@ from benchmarks.query_suite import CASES
 from benchmarks.storage import measure_storage
 from modelmix.db.engine import libpq_url
 
-CALLS = 3_000
+CALLS = 8_000
 DAYS = 3
 
 
@@ -96,6 +96,23 @@ def test_escalations_errors_and_unpriced_calls_are_all_present(history: tuple[st
     assert unpriced_acme == 0  # a model no price list knows stays unpriced, never $0
     assert _one(url, "SELECT count(*) FROM llm_calls WHERE canonical_model = 'acme-internal-7b'") > 0
     assert _one(url, "SELECT count(*) FROM llm_calls WHERE call_kind = 'embedding'") > 0
+
+
+def test_the_history_holds_evidence_and_heuristic_downgrade_candidates(history: tuple[str, Any]) -> None:
+    from benchmarks.query_suite import _pricing, dashboard_window
+    from modelmix.analytics import downgrade_candidates
+    from modelmix.db.engine import make_engine, sqlalchemy_url
+
+    url, _ = history
+    engine = make_engine(sqlalchemy_url(url))
+    try:
+        book, tiers = _pricing(engine)
+        found = downgrade_candidates(engine, dashboard_window(7), book, tiers)
+    finally:
+        engine.dispose()
+    kinds = {c.kind for c in found}
+    assert kinds == {"evidence", "heuristic"}  # the candidate queries have real work to do
+    assert ("classify-ticket", "gpt-4o", "gpt-4o-mini") in {(c.task, c.model, c.suggested_model) for c in found}
 
 
 def test_the_rollups_add_up_to_the_calls_of_their_hours(history: tuple[str, Any]) -> None:
