@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--copy-seconds", type=float, default=20.0, help="seconds of binary COPY for the limit")
     ingest.add_argument("--collector-env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for the collector process, e.g. MODELMIX_COLLECTOR_WORKERS=2")
+    ingest.add_argument("--collector-source", metavar="DIR",
+                        help="run the collector from another checkout (git worktree) to measure before/after")
     data = parser.add_argument_group("queries and storage")
     data.add_argument("--scale", type=float, default=1.0, help="fraction of 10 million calls to generate")
     data.add_argument("--days", type=int, default=90, help="days of history to spread the calls over")
@@ -68,7 +70,7 @@ def _ingest_options(args: argparse.Namespace) -> IngestOptions:
     return IngestOptions(seconds=args.seconds, warmup_seconds=args.warmup, transports=transports,
                          client_processes=args.clients, connections_per_client=args.connections,
                          spans_per_request=args.spans_per_request, copy_seconds=args.copy_seconds,
-                         collector_env=tuple(env))
+                         collector_env=tuple(env), collector_source=args.collector_source)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,9 +28,11 @@ WRITER_APPLICATION = "modelmix-collector"
 
 
 class CollectorProcess:
-    def __init__(self, database_url: str, *, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, database_url: str, *, extra_env: dict[str, str] | None = None,
+                 source_dir: str | None = None) -> None:
         self.database_url = database_url
         self.extra_env = extra_env or {}
+        self.source_dir = source_dir  # run the collector code of another checkout (a before/after run)
         self.process: subprocess.Popen[str] | None = None
         self.http_url = ""
         self.grpc_target = ""
@@ -56,8 +58,11 @@ class CollectorProcess:
         env = {**os.environ, "MODELMIX_DATABASE_URL": self.database_url, "MODELMIX_OTLP_HOST": "127.0.0.1",
                "MODELMIX_OTLP_HTTP_PORT": "0", "MODELMIX_OTLP_GRPC_PORT": "0", "PYTHONUNBUFFERED": "1",
                "MODELMIX_LOG_LEVEL": "WARNING", **self.extra_env}
+        if self.source_dir:
+            env["PYTHONPATH"] = self.source_dir
         self.process = subprocess.Popen([sys.executable, "-m", "modelmix", "collector"], env=env,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                        cwd=self.source_dir)
         ready = threading.Event()
 
         def pump() -> None:

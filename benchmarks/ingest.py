@@ -41,6 +41,7 @@ class IngestOptions:
     templates: int = 8
     copy_seconds: float = 20.0
     collector_env: tuple[tuple[str, str], ...] = ()  # extra MODELMIX_* for the collector process
+    collector_source: str | None = None  # another checkout's code for the collector (before/after runs)
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,8 @@ def _busy(before: Any, after: Any) -> float:
 def run_transport(database_url: str, templates: list[Template], transport: str, options: IngestOptions,
                   run_tag: int) -> TransportResult:
     """Drive one collector process over one transport; measure the window after the warm-up."""
-    with CollectorProcess(database_url, extra_env=dict(options.collector_env)) as collector:
+    with CollectorProcess(database_url, extra_env=dict(options.collector_env),
+                          source_dir=options.collector_source) as collector:
         target = collector.grpc_target if transport == "grpc" else collector.http_target
         begin = time.monotonic()
         window_start = begin + options.warmup_seconds
