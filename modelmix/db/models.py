@@ -6,7 +6,8 @@ these models with the migrated schema so the two cannot drift.
 Conventions:
 - ``llm_calls`` and ``span_skeletons`` are range-partitioned on ``start_time`` (weekly partitions,
   created on demand by ``modelmix.db.partitions``); their keys include ``trace_id`` (the
-  distribution column when scaled out with Citus) and ``start_time`` (the partition key).
+  distribution column when scaled out with Citus) and ``start_time`` (the partition key). The
+  primary keys lead with ``trace_id``, so they also serve lookups by trace.
 - Money is ``NUMERIC`` (Python ``Decimal``); an unknown price or token count is NULL, never 0.
 - Rollup dimension columns are NOT NULL; an unknown dimension is stored as ``''``.
 """
@@ -64,7 +65,6 @@ class LlmCallRow(Base):
         CheckConstraint("verification IS NULL OR verification IN ('pass', 'fail')", name="verification"),
         CheckConstraint("escalation IS NULL OR escalation IN ('explicit', 'inferred')", name="escalation"),
         Index("ix_llm_calls_start_time", "start_time"),
-        Index("ix_llm_calls_trace_id", "trace_id"),
         {"postgresql_partition_by": "RANGE (start_time)"},
     )
 
@@ -117,7 +117,6 @@ class SpanSkeletonRow(Base):
     __tablename__ = "span_skeletons"
     __table_args__ = (
         PrimaryKeyConstraint("trace_id", "span_id", "start_time"),
-        Index("ix_span_skeletons_trace_id", "trace_id"),
         {"postgresql_partition_by": "RANGE (start_time)"},
     )
 
