@@ -9,9 +9,10 @@ Explicit and inferred escalations are always reported separately as well as toge
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, and_, func, literal, select
+from sqlalchemy import ColumnElement, Engine, and_, func, literal, select, tuple_
 
 from modelmix.analytics.convert import frame, money_float, ratio
 from modelmix.analytics.facts import BUCKETS, Bucket
@@ -55,25 +56,40 @@ def _counts() -> list[ColumnElement[int]]:
 def escalations(engine: Engine, filters: Filters) -> Escalations:
     """Escalation counts, rates and their cost for the window."""
     r = task_runs.c
-    conds = and_(*run_conditions(filters))
-    by_task_stmt = (
-        select(r.task, func.count().label("runs"), *_counts(),
-               func.sum(r.escalation_cost_usd).label("escalation_cost_usd"),
-               func.count().filter(r.verification == "fail").label("failed_verifications"))
-        .where(conds).group_by(r.task)
-    )
     from_model = func.coalesce(r.escalated_from_model, literal(""))
     to_model = func.coalesce(r.escalated_to_model, literal(""))
-    pair_stmt = (
-        select(from_model.label("from_model"), to_model.label("to_model"), *_counts(),
-               func.sum(r.escalation_cost_usd).label("escalation_cost_usd"))
-        .where(and_(conds, r.escalated)).group_by(from_model, to_model)
+    # One pass over the window's runs for all three groupings (per task, per model pair, per first
+    # model): at millions of runs each pass costs about a second.
+    stmt = (
+        select(
+            func.grouping(r.task).label("no_task"), func.grouping(from_model, to_model).label("no_pair"),
+            r.task, from_model.label("from_model"), to_model.label("to_model"), r.first_model,
+            func.count().label("runs"), *_counts(),
+            func.sum(r.escalation_cost_usd).label("escalation_cost_usd"),
+            func.sum(r.escalation_cost_usd).filter(r.escalated).label("pair_cost_usd"),
+            func.count().filter(r.verification == "fail").label("failed_verifications"),
+        )
+        .where(and_(*run_conditions(filters)))
+        .group_by(func.grouping_sets(tuple_(r.task), tuple_(from_model, to_model), tuple_(r.first_model)))
     )
-    started_stmt = select(r.first_model, func.count().label("runs")).where(conds).group_by(r.first_model)
+    task_rows: list[dict[str, Any]] = []
+    pair_rows: list[dict[str, Any]] = []
+    started: dict[str | None, int] = {}
     with engine.connect() as conn:
-        task_rows = [dict(x._mapping) for x in conn.execute(by_task_stmt)]
-        pair_rows = [dict(x._mapping) for x in conn.execute(pair_stmt)]
-        started = {x.first_model: int(x.runs) for x in conn.execute(started_stmt)}
+        for x in conn.execute(stmt):
+            row = dict(x._mapping)
+            if not row["no_task"]:
+                task_rows.append({k: row[k] for k in (
+                    "task", "runs", "escalated_runs", "explicit_runs", "inferred_runs", "escalation_cost_usd",
+                    "failed_verifications")})
+            elif not row["no_pair"]:
+                if row["escalated_runs"]:  # model pairs are about escalated runs only
+                    pair_rows.append({"from_model": row["from_model"], "to_model": row["to_model"],
+                                      "escalated_runs": row["escalated_runs"], "explicit_runs": row["explicit_runs"],
+                                      "inferred_runs": row["inferred_runs"],
+                                      "escalation_cost_usd": row["pair_cost_usd"]})
+            else:
+                started[row["first_model"]] = int(row["runs"])
     tasks_out = []
     for row in task_rows:
         runs = int(row["runs"])
