@@ -11,6 +11,10 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else seconds * 1000.0
 
 
+def _short_error(error: str) -> str:
+    return "timed out" if "QueryCanceled" in error or "statement timeout" in error else error[:24]
+
+
 def query_tables(result: dict[str, Any]) -> str:
     data = result["data"]
     goals = result["goals_s"]
@@ -32,7 +36,7 @@ def query_tables(result: dict[str, Any]) -> str:
         for days in windows:
             case = per_window.get(days) or per_window.get(None)
             if case is None or case["error"]:
-                row += [None, None, case["error"][:40] if case else None]
+                row += [None, None, _short_error(case["error"]) if case else None]
                 worst = float("inf")
                 continue
             row += [_ms(case["first_s"]), _ms(case["warm_median_s"]), _ms(case["warm_p95_s"])]
