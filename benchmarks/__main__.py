@@ -1,7 +1,7 @@
 """``python -m benchmarks [ingest|queries|storage|all]``: run benchmarks, print tables, save a JSON run.
 
-``make bench`` runs everything at full size (60 s of sustained ingest per transport, 10 million
-calls for the query and storage benchmarks). Quick runs: ``--seconds 10`` for ingest,
+``make bench`` runs everything at full size (60 s of sustained ingest per transport with one
+collector worker per core, 10 million calls for the query and storage benchmarks). Quick runs: ``--seconds 10`` for ingest,
 ``--scale 0.05`` for queries and storage (500,000 calls). Every run is written to
 ``benchmarks/results/run-<time>.json`` (or ``--out``) for ``python -m benchmarks.compare``.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--spans-per-request", type=int, default=512)
     ingest.add_argument("--copy-seconds", type=float, default=20.0, help="seconds of binary COPY for the limit")
     ingest.add_argument("--collector-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra environment for the collector process, e.g. MODELMIX_COLLECTOR_WORKERS=2")
+                        help="extra environment for the collector process (default: MODELMIX_COLLECTOR_WORKERS "
+                             "= the number of cores), e.g. MODELMIX_COLLECTOR_WORKERS=1")
     ingest.add_argument("--collector-source", metavar="DIR",
                         help="run the collector from another checkout (git worktree) to measure before/after")
     data = parser.add_argument_group("queries and storage")
@@ -65,6 +67,8 @@ def _ingest_options(args: argparse.Namespace) -> IngestOptions:
         if not sep or not name.startswith("MODELMIX_"):
             raise SystemExit(f"--collector-env: expected MODELMIX_NAME=VALUE, got {item!r}")
         env.append((name, value))
+    if not any(name == "MODELMIX_COLLECTOR_WORKERS" for name, _ in env):
+        env.append(("MODELMIX_COLLECTOR_WORKERS", str(os.cpu_count() or 1)))  # one worker per core
     if args.seconds <= 0 or args.clients < 1 or args.connections < 1:
         raise SystemExit("--seconds, --clients and --connections must be positive")
     return IngestOptions(seconds=args.seconds, warmup_seconds=args.warmup, transports=transports,

@@ -38,6 +38,13 @@ def test_bad_ingest_options_are_refused(argv: list[str]) -> None:
         _ingest_options(args)
 
 
+def test_the_collector_runs_one_worker_per_core_unless_told_otherwise() -> None:
+    import os
+
+    options = _ingest_options(_parser().parse_args(["ingest"]))
+    assert options.collector_env == (("MODELMIX_COLLECTOR_WORKERS", str(os.cpu_count() or 1)),)
+
+
 def test_good_ingest_options_are_passed_through() -> None:
     args = _parser().parse_args(["ingest", "--seconds", "5", "--transports", "grpc",
                                  "--collector-env", "MODELMIX_COLLECTOR_WORKERS=2"])
