@@ -142,18 +142,31 @@ def _summarize(transport: str, reports: list[ClientReport], window_start: float,
     )
 
 
+def _copy_limit(server_url: str, templates: list[Template], run_tag: int, seconds: float) -> dict[str, Any]:
+    with bench_database(server_url, "copy") as url:
+        calls, skeletons = decoded_rows(url, templates, run_tag)
+        copy = measure_copy(url, calls, skeletons, run_tag=run_tag, seconds=seconds)
+    return {"rows": copy.rows, "seconds": copy.seconds, "rows_per_second": copy.rows_per_second,
+            "backend_cpu_us_per_row": copy.backend_cpu_seconds / copy.rows * 1e6 if copy.rows else None}
+
+
 def run_ingest(server_url: str, options: IngestOptions) -> dict[str, Any]:
-    """The whole ingest benchmark; returns a JSON-ready dict (see ``metrics`` for the headline figures)."""
+    """The whole ingest benchmark; returns a JSON-ready dict (see ``metrics`` for the headline figures).
+
+    The COPY limit is measured before and after the collector runs, and the ratio uses the higher of
+    the two: on a shared machine the load changes during a run, and the limit is what the machine
+    can do at its best.
+    """
     templates = build_templates(options.spans_per_request, options.templates)
     run_tag = secrets.randbelow(0xFFFE) + 1
+    copies = [_copy_limit(server_url, templates, run_tag, options.copy_seconds)]
     transports: dict[str, Any] = {}
     for transport in options.transports:
         with bench_database(server_url, f"ingest_{transport}") as url:
             transports[transport] = asdict(run_transport(url, templates, transport, options, run_tag))
-    with bench_database(server_url, "copy") as url:
-        calls, skeletons = decoded_rows(url, templates, run_tag)
-        copy = measure_copy(url, calls, skeletons, run_tag=run_tag, seconds=options.copy_seconds)
-    copy_rate = copy.rows_per_second
+    copies.append(_copy_limit(server_url, templates, run_tag, options.copy_seconds))
+    best = max(copies, key=lambda c: c["rows_per_second"])
+    copy_rate = best["rows_per_second"]
     for result in transports.values():
         result["ratio_to_copy"] = result["spans_per_second"] / copy_rate if copy_rate else float("nan")
     return {
@@ -162,8 +175,8 @@ def run_ingest(server_url: str, options: IngestOptions) -> dict[str, Any]:
         "spans_per_request": statistics.mean(t.spans for t in templates),
         "request_bytes": statistics.mean(len(t.body) for t in templates),
         "transports": transports,
-        "copy": {"rows": copy.rows, "seconds": copy.seconds, "rows_per_second": copy_rate,
-                 "backend_cpu_us_per_row": copy.backend_cpu_seconds / copy.rows * 1e6 if copy.rows else None},
+        "copy": {**best, "rows_per_second_before": copies[0]["rows_per_second"],
+                 "rows_per_second_after": copies[1]["rows_per_second"]},
         "load_average_after": round(os.getloadavg()[0], 2),
     }
 

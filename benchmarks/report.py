@@ -33,6 +33,9 @@ def ingest_tables(result: dict[str, Any]) -> str:
              f"{result['spans_per_request']:.0f} spans ({result['request_bytes'] / 1024:.0f} KiB) per request")
     notes = [f"collector environment: {options['collector_env'] or 'defaults'}; "
              f"load average after the run: {result['load_average_after']}"]
+    if "rows_per_second_before" in copy:
+        notes.append(f"binary COPY measured before the collector runs: {copy['rows_per_second_before']:,.0f} rows/s, "
+                     f"after: {copy['rows_per_second_after']:,.0f} rows/s; ratios use the higher")
     for name, t in transports.items():
         if t["first_failure"]:
             notes.append(f"{name}: first failure: {t['first_failure']}")

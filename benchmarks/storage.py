@@ -14,10 +14,16 @@ import psycopg
 
 TABLES = ("llm_calls", "span_skeletons", "task_runs", "call_rollups_hourly", "trace_activity")
 
-_SIZES = """
-WITH leaves AS (
+# The partitions of a partitioned table, or the table itself (pg_partition_tree lists nothing for a
+# plain table).
+_LEAVES = """
     SELECT relid FROM pg_partition_tree(%(table)s::regclass) WHERE isleaf
-)
+    UNION
+    SELECT %(table)s::regclass WHERE NOT EXISTS (SELECT 1 FROM pg_partition_tree(%(table)s::regclass))
+"""
+
+_SIZES = """
+WITH leaves AS (""" + _LEAVES + """)
 SELECT coalesce(sum(pg_relation_size(relid, 'main')), 0),
        coalesce(sum(pg_table_size(relid) - pg_relation_size(relid, 'main')), 0),
        coalesce(sum(pg_indexes_size(relid)), 0)
@@ -25,11 +31,11 @@ FROM leaves
 """
 
 _INDEXES = """
+WITH leaves AS (""" + _LEAVES + """)
 SELECT regexp_replace(i.relname, '_p[0-9]{8}', '') AS index_name, sum(pg_relation_size(i.oid))
-FROM pg_partition_tree(%(table)s::regclass) t
+FROM leaves t
 JOIN pg_index x ON x.indrelid = t.relid
 JOIN pg_class i ON i.oid = x.indexrelid
-WHERE t.isleaf
 GROUP BY 1 ORDER BY 2 DESC
 """
 

@@ -144,5 +144,10 @@ def test_storage_counts_rows_and_bytes_of_every_table(history: tuple[str, Any]) 
     assert calls_table["rows"] == calls and calls_table["index_bytes"] > 0 and calls_table["heap_bytes"] > 0
     assert storage["bytes_per_call"] == calls_table["total_bytes"] / calls
     assert storage["bytes_per_call_all_tables"] > storage["bytes_per_call"]
+    runs_table = storage["tables"]["task_runs"]  # a plain table, not partitioned
+    assert runs_table["rows"] == _one(url, "SELECT count(*) FROM task_runs") > 0
+    assert runs_table["heap_bytes"] > 0 and runs_table["index_bytes"] > 0
+    assert "pk_task_runs" in runs_table["indexes"]
+    assert storage["tables"]["call_rollups_hourly"]["total_bytes"] > 0
     assert "llm_calls_pkey" in calls_table["indexes"]  # partition indexes, named without the week
     assert sum(calls_table["indexes"].values()) == calls_table["index_bytes"]
