@@ -82,13 +82,19 @@ def compare(baseline: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]])
 
 
 def render(changes: list[Change], threshold: float) -> str:
+    """The comparison table; metrics the new run lacks (a partial run) are counted, not listed."""
     rows = []
+    missing = 0
     for c in changes:
-        ratio = c.ratio
-        status = "REGRESSED" if c.regressed(threshold) else "only in baseline" if c.new is None \
-            else "new metric" if c.baseline is None else "ok"
-        rows.append([c.metric, c.unit, c.better, c.baseline, c.new, ratio, status])
-    return table(["metric", "unit", "better", "baseline", "new", "new/baseline", "status"], rows)
+        if c.new is None:
+            missing += 1
+            continue
+        status = "REGRESSED" if c.regressed(threshold) else "new metric" if c.baseline is None else "ok"
+        rows.append([c.metric, c.unit, c.better, c.baseline, c.new, c.ratio, status])
+    text = table(["metric", "unit", "better", "baseline", "new", "new/baseline", "status"], rows)
+    if missing:
+        text += f"\n({missing} baseline metrics are not in the new run)"
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,6 +37,10 @@ def ingest_tables(result: dict[str, Any]) -> str:
         notes.append(f"binary COPY measured before the collector runs: {copy['rows_per_second_before']:,.0f} rows/s, "
                      f"after: {copy['rows_per_second_after']:,.0f} rows/s; ratios use the higher")
     for name, t in transports.items():
+        if "acked_spans_total" in t:
+            same = "yes" if t["rows_stored"] == t["acked_spans_total"] else "NO"
+            notes.append(f"{name}: {t['acked_spans_total']:,} spans acknowledged in the whole run, "
+                         f"{t['rows_stored']:,} rows stored (equal: {same})")
         if t["first_failure"]:
             notes.append(f"{name}: first failure: {t['first_failure']}")
     return table(headers, rows, title=title) + "\n" + "\n".join(notes)

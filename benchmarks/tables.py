@@ -18,6 +18,8 @@ def fmt(value: Any, digits: int = 1) -> str:
     if isinstance(value, float):
         if abs(value) >= 1000:
             return f"{value:,.0f}"
+        if 0 < abs(value) < 1:
+            return f"{value:.3g}"
         return f"{value:,.{digits}f}"
     return str(value)
 
