@@ -77,4 +77,7 @@ def main() -> None:
         page.run()
 
 
-main()
+# Streamlit runs this file as ``__main__``. A multiprocessing "spawn" child of a process that ran it
+# (AppTest in the test suite) re-imports it as ``__mp_main__`` and must not draw the dashboard.
+if __name__ == "__main__":
+    main()
