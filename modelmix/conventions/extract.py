@@ -14,6 +14,7 @@ listed under ``_invalid_values`` in the call's attributes; a missing count is un
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -75,42 +76,31 @@ class Extraction:
                 return value
         return None
 
-    def count(self, field: str) -> int | None:
+    def _first(self, field: str, read: Callable[[Any], Any]) -> Any:
+        """The first value of ``field`` that ``read`` accepts; values it marks INVALID are noted."""
         found = self.view.fields.get(field)
         if found is None:
             return None
         for _rank, entry in found:
-            value = read_count(entry.value)
+            value = read(entry.value)
             if value is INVALID:
                 self.invalid.append(entry.key)
             elif value is not None:
-                self.winners[field] = entry
-                return value  # type: ignore[return-value]
-        return None
-
-    def flag(self, field: str) -> bool | None:
-        found = self.view.fields.get(field)
-        if found is None:
-            return None
-        for _rank, entry in found:
-            value = read_bool(entry.value)
-            if value is not None:
                 self.winners[field] = entry
                 return value
         return None
 
+    def count(self, field: str) -> int | None:
+        value: int | None = self._first(field, read_count)
+        return value
+
+    def flag(self, field: str) -> bool | None:
+        value: bool | None = self._first(field, read_bool)
+        return value
+
     def money(self, field: str) -> Decimal | None:
-        found = self.view.fields.get(field)
-        if found is None:
-            return None
-        for _rank, entry in found:
-            value = read_money(entry.value)
-            if value is INVALID:
-                self.invalid.append(entry.key)
-            elif value is not None:
-                self.winners[field] = entry
-                return value  # type: ignore[return-value]
-        return None
+        value: Decimal | None = self._first(field, read_money)
+        return value
 
 
 def call_fields(view: SpanView, call_kind: str, *, is_openlit: bool) -> tuple[dict[str, Any], Extraction]:
