@@ -58,6 +58,15 @@ def _spare_pending_traces(conn: Connection, cutoff: datetime) -> datetime:
     return min(cutoff, datetime(monday.year, monday.month, monday.day, tzinfo=UTC))
 
 
+# Rollups derived from the deleted runs and calls (a day of the run-cost histogram goes once it
+# lies wholly before the boundary).
+_DELETE_DERIVED = (
+    "DELETE FROM task_run_rollups_hourly WHERE hour < :cut",
+    "DELETE FROM task_run_cost_days WHERE day + interval '1 day' <= :cut",
+    "DELETE FROM call_reprice_rollups_hourly WHERE hour < :cut",
+)
+
+
 def _expired(conn: Connection, table: str, cutoff: datetime) -> list[str]:
     names = []
     for name, monday in list_partitions(conn, table):
@@ -103,6 +112,8 @@ def apply_retention(
         params = {"cut": calls_cut}
         runs = conn.execute(text("DELETE FROM task_runs WHERE start_time < :cut"), params).rowcount
         rollups = conn.execute(text("DELETE FROM call_rollups_hourly WHERE hour < :cut"), params).rowcount
+        for statement in _DELETE_DERIVED:
+            conn.execute(text(statement), params)
         traces = conn.execute(text(
             "DELETE FROM trace_activity WHERE first_start_time < :cut AND assembled_at IS NOT NULL"
         ), params).rowcount

@@ -27,13 +27,12 @@ from modelmix.analytics.features import (
     SIMPLE_MAX_INPUT_P90,
     SIMPLE_MAX_OUTPUT_P90,
     GroupFeatures,
-    RunEvidence,
     group_features,
-    run_evidence,
 )
 from modelmix.analytics.filters import Filters
 from modelmix.analytics.protocols import PriceLookup, TierLookup
 from modelmix.analytics.reprice import Move, reprice
+from modelmix.analytics.run_evidence import RunEvidence, run_evidence
 from modelmix.analytics.stats import wilson_interval
 
 Confidence = Literal["high", "medium", "low"]

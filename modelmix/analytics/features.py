@@ -1,23 +1,20 @@
-"""What the downgrade-candidate rule looks at: per (task, model) call features and per-task run evidence.
+"""What the downgrade-candidate rule looks at: per (task, model) features of first-attempt calls.
 
 ``group_features`` reads first-attempt LLM calls (not escalation retries) of the window from
 ``llm_calls`` — bounded to the most recent ``FEATURE_ROW_CAP`` calls — and describes each
-(task, canonical model) group: size percentiles, tool use, finish reasons. ``run_evidence`` reads
-``task_runs``: for each (task, first model), how many runs started on that model and how many of
-them failed (escalated, errored, or failed verification).
+(task, canonical model) group: size percentiles, tool use, finish reasons. Run evidence (how
+often runs started on a model fail) lives in ``modelmix.analytics.run_evidence``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, func, select
 
 from modelmix.analytics.facts import raw_conditions, raw_dimension
 from modelmix.analytics.filters import Filters
-from modelmix.analytics.runs import run_conditions
-from modelmix.analytics.tables import llm_calls, task_runs
+from modelmix.analytics.tables import llm_calls
 
 FEATURE_ROW_CAP = 200_000
 TOOL_FINISH = ("tool_calls", "tool_use", "function_call")
@@ -60,12 +57,6 @@ class GroupFeatures:
                 and self.p90_output_tokens <= SIMPLE_MAX_OUTPUT_P90
                 and self.tool_share <= SIMPLE_MAX_TOOL_SHARE
                 and (normal is None or normal >= SIMPLE_MIN_NORMAL_FINISH))
-
-
-@dataclass(frozen=True)
-class RunEvidence:
-    runs: int
-    failures: int
 
 
 def group_features(conn: Connection, filters: Filters, cap: int = FEATURE_ROW_CAP) -> list[GroupFeatures]:
@@ -114,21 +105,3 @@ def group_features(conn: Connection, filters: Filters, cap: int = FEATURE_ROW_CA
         )
         for row in conn.execute(stmt)
     ]
-
-
-def run_evidence(conn: Connection, filters: Filters,
-                 canonical: Callable[[str | None], str]) -> dict[tuple[str, str], RunEvidence]:
-    """(task, canonical first model) -> runs started on that model and how many of them failed."""
-    r = task_runs.c
-    failed = or_(r.escalated, r.has_error, r.verification == "fail")
-    stmt = (
-        select(r.task, r.first_model, func.count().label("runs"), func.count().filter(failed).label("failures"))
-        .where(and_(*run_conditions(filters), r.first_model.is_not(None)))
-        .group_by(r.task, r.first_model)
-    )
-    found: dict[tuple[str, str], RunEvidence] = {}
-    for row in conn.execute(stmt):
-        key = (row.task, canonical(row.first_model))
-        before = found.get(key, RunEvidence(0, 0))
-        found[key] = RunEvidence(before.runs + int(row.runs), before.failures + int(row.failures))
-    return found

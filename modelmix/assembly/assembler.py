@@ -19,8 +19,10 @@ from sqlalchemy.exc import DBAPIError
 
 from modelmix.assembly.locks import start_assembly_transaction
 from modelmix.assembly.ranking import ModelRanking, load_ranking
+from modelmix.assembly.reprice_rollups import apply_batch_to_reprice_rollups
 from modelmix.assembly.resolve import resolve_calls, write_calls
 from modelmix.assembly.rollups import apply_batch_to_rollups
+from modelmix.assembly.run_rollups import apply_run_delta, stage_old_runs
 from modelmix.assembly.runs import build_task_runs
 from modelmix.assembly.staging import claim_specific, claim_traces, create_working_tables, stage_batch
 
@@ -68,8 +70,11 @@ def _assemble_claimed(conn: Connection, ranking: ModelRanking, traces: int) -> A
     if calls:
         resolve_calls(conn)
         stats.calls_updated = write_calls(conn)
+        stage_old_runs(conn)
         stats.runs = build_task_runs(conn)
+        apply_run_delta(conn)
         stats.rollup_groups, stats.rollup_groups_recomputed = apply_batch_to_rollups(conn)
+        apply_batch_to_reprice_rollups(conn)
     conn.execute(_MARK_ASSEMBLED)
     return stats
 

@@ -22,7 +22,9 @@ from sqlalchemy import Connection, Engine, text
 
 from modelmix.assembly.locks import start_assembly_transaction
 from modelmix.assembly.ranking import ModelRanking, load_ranking
+from modelmix.assembly.reprice_rollups import rebuild_reprice_hours
 from modelmix.assembly.resolve import TASK_SOURCES
+from modelmix.assembly.run_rollups import rebuild_run_hours
 from modelmix.assembly.staging import create_working_tables
 
 DIM_MAX_CHARS = 200
@@ -259,7 +261,8 @@ def recompute_hours(
 ) -> int:
     """Rebuild every rollup hour that overlaps [since, until) from the assembled raw rows.
 
-    Called after a reprice (costs changed) or a tier change. Works a day per transaction so a long
+    Covers the call rollups, the task-run rollups (and the run-cost histogram of the days touched)
+    and the re-pricing rollups. Called after a reprice (costs changed) or a tier change. Works a day per transaction so a long
     window does not hold one huge transaction. Returns the number of rollup rows written.
     """
     if since.tzinfo is None or until.tzinfo is None:
@@ -283,5 +286,7 @@ def recompute_hours(
                 )
             conn.execute(_DELETE_HOURS, {"lo": lo, "hi": hi})
             written += int(conn.execute(_INSERT_HOURS, {"lo": lo, "hi": hi, "n": DIM_MAX_CHARS, "sources": sources}).rowcount or 0)
+            rebuild_run_hours(conn, lo, hi)
+            rebuild_reprice_hours(conn, lo, hi)
         lo = hi
     return written

@@ -225,6 +225,94 @@ class CallRollupRow(Base):
     duration_ms_sum: Mapped[float | None] = mapped_column(Double)
 
 
+class TaskRunRollupRow(Base):
+    """Hourly rollup of ``task_runs`` (by run start hour), kept equal to them by the assembler.
+
+    Sums are NOT NULL and come with the count of runs that had a known value (``priced_runs`` for
+    ``cost_usd``, ``priced_cost_runs`` for ``priced_cost_usd``, ``escalation_cost_runs`` for
+    ``escalation_cost_usd``); a reader shows a sum whose count is 0 as unknown, never as $0.
+    """
+
+    __tablename__ = "task_run_rollups_hourly"
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "hour", "service", "environment", "task", "first_model", "escalation", "escalated_from_model",
+            "escalated_to_model", "verification",
+        ),
+    )
+
+    hour: Mapped[datetime] = mapped_column(UtcDateTime)
+    service: Mapped[str] = mapped_column(Text)
+    environment: Mapped[str] = mapped_column(Text)
+    task: Mapped[str] = mapped_column(Text)
+    first_model: Mapped[str] = mapped_column(Text)
+    escalation: Mapped[str] = mapped_column(Text)  # '' | explicit | inferred
+    escalated_from_model: Mapped[str] = mapped_column(Text)
+    escalated_to_model: Mapped[str] = mapped_column(Text)
+    verification: Mapped[str] = mapped_column(Text)  # '' | pass | fail
+    runs: Mapped[int] = mapped_column(BigInteger)
+    calls: Mapped[int] = mapped_column(BigInteger)
+    errors: Mapped[int] = mapped_column(BigInteger)
+    error_runs: Mapped[int] = mapped_column(BigInteger)
+    priced_runs: Mapped[int] = mapped_column(BigInteger)
+    cost_usd: Mapped[Decimal] = mapped_column(Money)  # sum over priced runs
+    priced_cost_runs: Mapped[int] = mapped_column(BigInteger)
+    priced_cost_usd: Mapped[Decimal] = mapped_column(Money)  # sum of every run's priced calls
+    unpriced_calls: Mapped[int] = mapped_column(BigInteger)
+    escalation_cost_runs: Mapped[int] = mapped_column(BigInteger)
+    escalation_cost_usd: Mapped[Decimal] = mapped_column(Money)
+
+
+class TaskRunCostDayRow(Base):
+    """Daily histogram of priced runs' cost (log buckets, see ``modelmix.run_cost_buckets``)."""
+
+    __tablename__ = "task_run_cost_days"
+    __table_args__ = (PrimaryKeyConstraint("day", "service", "environment", "task", "cost_bucket"),)
+
+    day: Mapped[datetime] = mapped_column(UtcDateTime)
+    service: Mapped[str] = mapped_column(Text)
+    environment: Mapped[str] = mapped_column(Text)
+    task: Mapped[str] = mapped_column(Text)
+    cost_bucket: Mapped[int] = mapped_column(Integer)
+    runs: Mapped[int] = mapped_column(BigInteger)
+
+
+class CallRepriceRollupRow(Base):
+    """Hourly token and cost sums of LLM calls by size band: what re-pricing at another model needs.
+
+    ``first_attempt`` is true for calls that are not escalation retries; ``size_band`` counts the
+    fixed prompt-size boundaries the call's input exceeds. Token sums and ``priceable_cost_usd``
+    cover *priceable* calls (cost and input/output tokens known; missing cache/reasoning counts as 0).
+    """
+
+    __tablename__ = "call_reprice_rollups_hourly"
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "hour", "service", "environment", "task", "canonical_model", "provider", "first_attempt", "size_band"
+        ),
+    )
+
+    hour: Mapped[datetime] = mapped_column(UtcDateTime)
+    service: Mapped[str] = mapped_column(Text)
+    environment: Mapped[str] = mapped_column(Text)
+    task: Mapped[str] = mapped_column(Text)
+    canonical_model: Mapped[str] = mapped_column(Text)
+    provider: Mapped[str] = mapped_column(Text)
+    first_attempt: Mapped[bool] = mapped_column(Boolean)
+    size_band: Mapped[int] = mapped_column(Integer)
+    calls: Mapped[int] = mapped_column(BigInteger)
+    priceable_calls: Mapped[int] = mapped_column(BigInteger)
+    priceable_cost_usd: Mapped[Decimal] = mapped_column(Money)
+    input_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_read_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_write_tokens: Mapped[int] = mapped_column(BigInteger)
+    output_tokens: Mapped[int] = mapped_column(BigInteger)
+    reasoning_tokens: Mapped[int] = mapped_column(BigInteger)
+    unpriced_calls: Mapped[int] = mapped_column(BigInteger)
+    no_token_calls: Mapped[int] = mapped_column(BigInteger)  # cost known, input or output tokens not
+    no_token_cost_usd: Mapped[Decimal] = mapped_column(Money)
+
+
 class ModelPriceRow(Base):
     """An effective-dated price override (USD per million tokens) for a provider + model."""
 

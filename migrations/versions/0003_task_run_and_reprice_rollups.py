@@ -1,0 +1,81 @@
+"""task-run hourly rollups, a daily run-cost histogram and size-banded call rollups for re-pricing.
+
+Dashboard pages that aggregate task runs (cost per task with p50/p95, escalations, run counts,
+downgrade evidence) and re-price calls at another model (downgrade candidates, what-if) read these
+instead of millions of raw rows. The assembler keeps them equal to ``task_runs`` and ``llm_calls``;
+``modelmix reprice`` and ``recompute_hours`` rebuild them. Existing history is rolled up by
+``modelmix assemble --rebuild-rollups`` (the migration itself only creates the tables).
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-28
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0003'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+_MONEY = sa.Numeric(precision=20, scale=10)
+
+
+def _text(name: str) -> sa.Column:
+    return sa.Column(name, sa.Text(), nullable=False)
+
+
+def _count(name: str) -> sa.Column:
+    return sa.Column(name, sa.BigInteger(), nullable=False)
+
+
+def _money(name: str) -> sa.Column:
+    return sa.Column(name, _MONEY, nullable=False)
+
+
+def upgrade() -> None:
+    op.create_table(
+        'task_run_rollups_hourly',
+        sa.Column('hour', sa.DateTime(timezone=True), nullable=False),
+        *[_text(n) for n in ('service', 'environment', 'task', 'first_model', 'escalation',
+                             'escalated_from_model', 'escalated_to_model', 'verification')],
+        *[_count(n) for n in ('runs', 'calls', 'errors', 'error_runs', 'priced_runs')],
+        _money('cost_usd'), _count('priced_cost_runs'), _money('priced_cost_usd'), _count('unpriced_calls'),
+        _count('escalation_cost_runs'), _money('escalation_cost_usd'),
+        sa.PrimaryKeyConstraint('hour', 'service', 'environment', 'task', 'first_model', 'escalation',
+                                'escalated_from_model', 'escalated_to_model', 'verification',
+                                name=op.f('pk_task_run_rollups_hourly')),
+    )
+    op.create_table(
+        'task_run_cost_days',
+        sa.Column('day', sa.DateTime(timezone=True), nullable=False),
+        *[_text(n) for n in ('service', 'environment', 'task')],
+        sa.Column('cost_bucket', sa.Integer(), nullable=False),
+        _count('runs'),
+        sa.PrimaryKeyConstraint('day', 'service', 'environment', 'task', 'cost_bucket',
+                                name=op.f('pk_task_run_cost_days')),
+    )
+    op.create_table(
+        'call_reprice_rollups_hourly',
+        sa.Column('hour', sa.DateTime(timezone=True), nullable=False),
+        *[_text(n) for n in ('service', 'environment', 'task', 'canonical_model', 'provider')],
+        sa.Column('first_attempt', sa.Boolean(), nullable=False),
+        sa.Column('size_band', sa.Integer(), nullable=False),
+        _count('calls'), _count('priceable_calls'), _money('priceable_cost_usd'),
+        *[_count(n) for n in ('input_tokens', 'cache_read_tokens', 'cache_write_tokens', 'output_tokens',
+                              'reasoning_tokens', 'unpriced_calls', 'no_token_calls')],
+        _money('no_token_cost_usd'),
+        sa.PrimaryKeyConstraint('hour', 'service', 'environment', 'task', 'canonical_model', 'provider',
+                                'first_attempt', 'size_band', name=op.f('pk_call_reprice_rollups_hourly')),
+    )
+    # fill: task_run_rollups_hourly, task_run_cost_days
+    # fill: call_reprice_rollups_hourly
+
+
+def downgrade() -> None:
+    op.drop_table('call_reprice_rollups_hourly')
+    op.drop_table('task_run_cost_days')
+    op.drop_table('task_run_rollups_hourly')
