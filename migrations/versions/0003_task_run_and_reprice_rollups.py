@@ -3,8 +3,8 @@
 Dashboard pages that aggregate task runs (cost per task with p50/p95, escalations, run counts,
 downgrade evidence) and re-price calls at another model (downgrade candidates, what-if) read these
 instead of millions of raw rows. The assembler keeps them equal to ``task_runs`` and ``llm_calls``;
-``modelmix reprice`` and ``recompute_hours`` rebuild them. Existing history is rolled up by
-``modelmix assemble --rebuild-rollups`` (the migration itself only creates the tables).
+``modelmix reprice`` and ``recompute_hours`` rebuild them. The migration rolls up the history
+already stored.
 
 Revision ID: 0003
 Revises: 0002
@@ -34,6 +34,39 @@ def _count(name: str) -> sa.Column:
 
 def _money(name: str) -> sa.Column:
     return sa.Column(name, _MONEY, nullable=False)
+
+# Existing runs, rolled up as the assembler does it (modelmix.assembly.run_rollups; written out here
+# because migrations never import the package). Cost buckets: floor(16 * log2(cost)), -32768 for 0.
+_RUN_SHAPE = """
+    SELECT date_trunc('hour', t.start_time, 'UTC') AS hour, date_trunc('day', t.start_time, 'UTC') AS day,
+        left(t.service, 200) AS service, left(coalesce(t.environment, ''), 200) AS environment,
+        left(t.task, 200) AS task, left(coalesce(t.first_model, ''), 200) AS first_model,
+        coalesce(t.escalation, '') AS escalation,
+        left(coalesce(t.escalated_from_model, ''), 200) AS escalated_from_model,
+        left(coalesce(t.escalated_to_model, ''), 200) AS escalated_to_model,
+        coalesce(t.verification, '') AS verification,
+        t.calls, t.errors, t.has_error, t.cost_usd, t.priced_cost_usd, t.unpriced_calls, t.escalation_cost_usd,
+        CASE WHEN t.cost_usd <= 0 THEN -32768
+             ELSE floor(ln(t.cost_usd::float8) / 0.6931471805599453 * 16)::int END AS cost_bucket
+    FROM task_runs t
+"""
+_DIMS = ("service, environment, task, first_model, escalation, escalated_from_model, escalated_to_model, "
+         "verification")
+_FILL_RUN_ROLLUPS = f"""
+    INSERT INTO task_run_rollups_hourly (hour, {_DIMS}, runs, calls, errors, error_runs, priced_runs, cost_usd,
+        priced_cost_runs, priced_cost_usd, unpriced_calls, escalation_cost_runs, escalation_cost_usd)
+    SELECT hour, {_DIMS}, count(*), sum(calls), sum(errors), count(*) FILTER (WHERE has_error),
+        count(cost_usd), coalesce(sum(cost_usd), 0), count(priced_cost_usd), coalesce(sum(priced_cost_usd), 0),
+        sum(unpriced_calls), count(escalation_cost_usd), coalesce(sum(escalation_cost_usd), 0)
+    FROM ({_RUN_SHAPE}) x
+    GROUP BY hour, {_DIMS}
+"""
+_FILL_RUN_COST_DAYS = f"""
+    INSERT INTO task_run_cost_days (day, service, environment, task, cost_bucket, runs)
+    SELECT day, service, environment, task, cost_bucket, count(*)
+    FROM ({_RUN_SHAPE} WHERE t.cost_usd IS NOT NULL) x
+    GROUP BY day, service, environment, task, cost_bucket
+"""
 
 
 def upgrade() -> None:
@@ -71,7 +104,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('hour', 'service', 'environment', 'task', 'canonical_model', 'provider',
                                 'first_attempt', 'size_band', name=op.f('pk_call_reprice_rollups_hourly')),
     )
-    # fill: task_run_rollups_hourly, task_run_cost_days
+    op.execute(_FILL_RUN_ROLLUPS)
+    op.execute(_FILL_RUN_COST_DAYS)
     # fill: call_reprice_rollups_hourly
 
 
