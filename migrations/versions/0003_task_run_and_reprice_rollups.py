@@ -68,6 +68,36 @@ _FILL_RUN_COST_DAYS = f"""
     GROUP BY day, service, environment, task, cost_bucket
 """
 
+# Existing assembled LLM calls, rolled up as modelmix.assembly.reprice_rollups does it (written out
+# here because migrations never import the package). size_band = how many of the fixed prompt-size
+# boundaries 32000, 100000, 128000, 199999, 200000, 256000, 272000, 512000, 524288 the input exceeds
+# (0 when input tokens are unknown); priceable = cost, input and output tokens known.
+_FILL_REPRICE_ROLLUPS = """
+    INSERT INTO call_reprice_rollups_hourly (hour, service, environment, task, canonical_model, provider,
+        first_attempt, size_band, calls, priceable_calls, priceable_cost_usd, input_tokens, cache_read_tokens,
+        cache_write_tokens, output_tokens, reasoning_tokens, unpriced_calls, no_token_calls, no_token_cost_usd)
+    SELECT date_trunc('hour', start_time, 'UTC'), left(service, 200), left(coalesce(environment, ''), 200),
+        left(coalesce(task, ''), 200), left(coalesce(canonical_model, ''), 200), left(coalesce(provider, ''), 200),
+        escalation IS NULL,
+        coalesce(width_bucket(input_tokens, ARRAY[32001, 100001, 128001, 200000, 200001, 256001, 272001,
+                                                  512001, 524289]::bigint[]), 0),
+        count(*), count(*) FILTER (WHERE ok), coalesce(sum(cost_usd) FILTER (WHERE ok), 0),
+        coalesce(sum(input_tokens) FILTER (WHERE ok), 0),
+        coalesce(sum(coalesce(cache_read_tokens, 0)) FILTER (WHERE ok), 0),
+        coalesce(sum(coalesce(cache_write_tokens, 0)) FILTER (WHERE ok), 0),
+        coalesce(sum(output_tokens) FILTER (WHERE ok), 0),
+        coalesce(sum(coalesce(reasoning_tokens, 0)) FILTER (WHERE ok), 0),
+        count(*) FILTER (WHERE cost_usd IS NULL), count(*) FILTER (WHERE cost_usd IS NOT NULL AND NOT ok),
+        coalesce(sum(cost_usd) FILTER (WHERE cost_usd IS NOT NULL AND NOT ok), 0)
+    FROM (
+        SELECT *, (cost_usd IS NOT NULL AND input_tokens IS NOT NULL AND output_tokens IS NOT NULL) AS ok
+        FROM llm_calls
+        WHERE call_kind = 'llm' AND task_source IN ('call_attribute', 'ancestor_task', 'workflow_name',
+                                                    'trace_name', 'root_span_name', 'service_name')
+    ) c
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+"""
+
 
 def upgrade() -> None:
     op.create_table(
@@ -106,7 +136,7 @@ def upgrade() -> None:
     )
     op.execute(_FILL_RUN_ROLLUPS)
     op.execute(_FILL_RUN_COST_DAYS)
-    # fill: call_reprice_rollups_hourly
+    op.execute(_FILL_REPRICE_ROLLUPS)
 
 
 def downgrade() -> None:

@@ -1,11 +1,17 @@
 """Re-price selected calls at another model's price: the arithmetic under what-if and candidates.
 
 A ``Move`` selects the LLM calls of (task, from_model) — any task when ``task`` is None — in the
-window. The calls are read from ``llm_calls`` grouped by hour, provider and *size band* (how many
-of the target price's prompt-size thresholds the call's input exceeds), so that a size-tiered
-price (e.g. a higher rate above 200k prompt tokens) is applied per call while the database returns
-only a few aggregate rows. Each group is priced with the target model's rate in force at the start
-of its hour; prices that change inside an hour are applied from the next hour.
+window. The calls are summed per hour, provider and *size band* (how many of the target price's
+prompt-size thresholds the call's input exceeds), so that a size-tiered price (e.g. a higher rate
+above 200k prompt tokens) is applied per call while the database returns only a few aggregate
+rows. Each group is priced with the target model's rate in force at the start of its hour; prices
+that change inside an hour are applied from the next hour.
+
+When every threshold of the targets' prices is one of the fixed boundaries of
+``call_reprice_rollups_hourly`` (all thresholds of the bundled prices are), the whole hours of the
+window are read from that rollup and only the partial hours at its edges from ``llm_calls``;
+otherwise every call is read from ``llm_calls``. The rollup holds assembled calls only, as
+``call_rollups_hourly`` does.
 
 Calls with no actual cost are *unpriced* and left out of both sides. Calls with an actual cost
 that the target model cannot price are *unpriceable* and keep their actual cost.
@@ -19,12 +25,29 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Connection,
+    Select,
+    Table,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 
-from modelmix.analytics.facts import raw_conditions, raw_dimension
+from modelmix.analytics.facts import raw_conditions, raw_dimension, split_window
 from modelmix.analytics.filters import Filters
 from modelmix.analytics.protocols import PriceLookup
 from modelmix.analytics.tables import llm_calls
+from modelmix.assembly.reprice_rollups import SIZE_BOUNDARIES
+from modelmix.db.models import CallRepriceRollupRow
+
+reprice_rollups: Table = CallRepriceRollupRow.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -74,43 +97,40 @@ def _thresholds(pricebook: PriceLookup, moves: Sequence[Move], filters: Filters)
     return sorted(found)
 
 
-def reprice(
-    conn: Connection,
-    filters: Filters,
-    moves: Sequence[Move],
-    pricebook: PriceLookup,
-    *,
-    first_attempts_only: bool = False,
-) -> list[Repriced]:
-    """One ``Repriced`` per move; a call matching several moves goes to the first (first match wins)."""
-    if not moves:
-        return []
-    c = llm_calls.c
-    task, model = raw_dimension("task"), raw_dimension("canonical_model")
+def _rule(task: ColumnElement[Any], model: ColumnElement[Any], moves: Sequence[Move]) -> ColumnElement[Any]:
+    """The index of the first move matching (task, model), else NULL."""
     whens: list[tuple[ColumnElement[bool], int]] = []
     for index, move in enumerate(moves):
         cond = model == move.from_model
         whens.append(((and_(task == move.task, cond) if move.task is not None else cond), index))
-    rule = case(*whens, else_=None)
-    thresholds = _thresholds(pricebook, moves, filters)
+    return case(*whens, else_=None)
+
+
+def _raw_part(filters: Filters, moves: Sequence[Move], thresholds: Sequence[int], first_attempts_only: bool,
+              ranges: Sequence[tuple[datetime, datetime]] | None) -> Select[Any]:
+    """LLM calls of ``llm_calls`` (within ``ranges`` when given) summed per (rule, hour, provider, band)."""
+    c = llm_calls.c
     band: ColumnElement[Any] = literal(0)
     for threshold in thresholds:
         band = band + case((c.input_tokens > threshold, 1), else_=0)
-    hour = func.date_trunc("hour", c.start_time, "UTC")
-    priceable = and_(c.cost_usd.is_not(None), c.input_tokens.is_not(None), c.output_tokens.is_not(None))
     conds = [*raw_conditions(filters, "llm")]
+    if ranges is not None:
+        conds.append(or_(*(and_(c.start_time >= a, c.start_time < b) for a, b in ranges)))
     if first_attempts_only:
         conds.append(c.escalation.is_(None))
+    rule = _rule(raw_dimension("task"), raw_dimension("canonical_model"), moves)
     inner = (
-        select(rule.label("rule"), hour.label("hour"), raw_dimension("provider").label("provider"),
-               band.label("band"), c.cost_usd, c.input_tokens, c.cache_read_tokens, c.cache_write_tokens,
-               c.output_tokens, c.reasoning_tokens, priceable.label("priceable"))
+        select(rule.label("rule"), func.date_trunc("hour", c.start_time, "UTC").label("hour"),
+               raw_dimension("provider").label("provider"), band.label("band"), c.cost_usd, c.input_tokens,
+               c.cache_read_tokens, c.cache_write_tokens, c.output_tokens, c.reasoning_tokens,
+               and_(c.cost_usd.is_not(None), c.input_tokens.is_not(None),
+                    c.output_tokens.is_not(None)).label("priceable"))
         .where(and_(*conds))
         .subquery("selected")
     )
     s = inner.c
     ok = s.priceable
-    stmt = (
+    return (
         select(
             s.rule, s.hour, s.provider, s.band,
             func.count().filter(ok).label("calls"),
@@ -127,12 +147,96 @@ def reprice(
         .where(s.rule.is_not(None))
         .group_by(s.rule, s.hour, s.provider, s.band)
     )
+
+
+def _rollup_part(filters: Filters, moves: Sequence[Move], thresholds: Sequence[int], first_attempts_only: bool,
+                 span: tuple[datetime, datetime]) -> Select[Any]:
+    """Rollup rows of the whole hours in ``span`` summed per (rule, hour, provider, target band).
+
+    The target band of a rollup row counts the target thresholds among the fixed boundaries its
+    ``size_band`` exceeds (every target threshold is one of them)."""
+    r = reprice_rollups.c
+    band: ColumnElement[Any] = literal(0)
+    for threshold in thresholds:
+        band = band + case((r.size_band > SIZE_BOUNDARIES.index(threshold), 1), else_=0)
+    conds: list[ColumnElement[bool]] = [r.hour >= span[0], r.hour < span[1],
+                                        r.canonical_model.in_(sorted({m.from_model for m in moves}))]
+    if filters.services:
+        conds.append(r.service.in_(filters.services))
+    if filters.environments:
+        conds.append(r.environment.in_(filters.environments))
+    if filters.tasks:
+        conds.append(r.task.in_(filters.tasks))
+    if first_attempts_only:
+        conds.append(r.first_attempt)
+    inner = (
+        select(_rule(r.task, r.canonical_model, moves).label("rule"), r.hour, r.provider, band.label("band"),
+               r.priceable_calls, r.priceable_cost_usd, r.input_tokens, r.cache_read_tokens, r.cache_write_tokens,
+               r.output_tokens, r.reasoning_tokens, r.unpriced_calls, r.no_token_calls, r.no_token_cost_usd)
+        .where(and_(*conds))
+        .subquery("banded")
+    )
+    s = inner.c
+    return (
+        select(
+            s.rule, s.hour, s.provider, s.band,
+            func.sum(s.priceable_calls).label("calls"),
+            func.sum(s.priceable_cost_usd).label("actual"),
+            func.sum(s.input_tokens).label("input_tokens"),
+            func.sum(s.cache_read_tokens).label("cache_read_tokens"),
+            func.sum(s.cache_write_tokens).label("cache_write_tokens"),
+            func.sum(s.output_tokens).label("output_tokens"),
+            func.sum(s.reasoning_tokens).label("reasoning_tokens"),
+            func.sum(s.unpriced_calls).label("unpriced"),
+            func.sum(s.no_token_calls).label("no_tokens"),
+            func.sum(s.no_token_cost_usd).label("no_tokens_cost"),
+        )
+        .where(s.rule.is_not(None))
+        .group_by(s.rule, s.hour, s.provider, s.band)
+    )
+
+
+def _grouped(filters: Filters, moves: Sequence[Move], thresholds: Sequence[int],
+             first_attempts_only: bool) -> Select[Any] | CompoundSelect:
+    """Per (rule, hour, provider, band) sums: from the rollup for whole hours and raw rows for the
+    ragged edges when every threshold is a rollup boundary, else from raw rows alone."""
+    if not set(thresholds) <= set(SIZE_BOUNDARIES):
+        return _raw_part(filters, moves, thresholds, first_attempts_only, None)
+    split = split_window(filters.since, filters.until)
+    parts: list[Select[Any]] = []
+    if split.rollup_range is not None:
+        parts.append(_rollup_part(filters, moves, thresholds, first_attempts_only, split.rollup_range))
+    if split.raw_ranges:
+        parts.append(_raw_part(filters, moves, thresholds, first_attempts_only, split.raw_ranges))
+    if len(parts) == 1:
+        return parts[0]
+    # The rollup covers whole hours and the raw ranges the others: no (rule, hour) is in both parts.
+    return union_all(*parts)
+
+
+def _band_prompt(thresholds: Sequence[int], band: int) -> int:
+    """A prompt size inside ``band``: decides the tier of a sum of calls that all lie in the band."""
+    return 0 if band == 0 else thresholds[band - 1] + 1
+
+
+def reprice(
+    conn: Connection,
+    filters: Filters,
+    moves: Sequence[Move],
+    pricebook: PriceLookup,
+    *,
+    first_attempts_only: bool = False,
+) -> list[Repriced]:
+    """One ``Repriced`` per move; a call matching several moves goes to the first (first match wins)."""
+    if not moves:
+        return []
+    thresholds = _thresholds(pricebook, moves, filters)
     totals = [_Totals() for _ in moves]
-    for row in conn.execute(stmt):
+    for row in conn.execute(_grouped(filters, moves, thresholds, first_attempts_only)):
         acc = totals[int(row.rule)]
         acc.unpriced += int(row.unpriced)
         no_tokens_cost = Decimal(row.no_tokens_cost or 0)
-        acc.calls += int(row.calls) + int(row.no_tokens)
+        acc.calls += int(row.calls or 0) + int(row.no_tokens)
         acc.actual += Decimal(row.actual or 0) + no_tokens_cost
         acc.unpriceable += int(row.no_tokens)
         acc.unpriceable_cost += no_tokens_cost
@@ -141,10 +245,10 @@ def reprice(
             continue
         actual = Decimal(row.actual)
         rate = _target_rate(pricebook, row.provider, moves[int(row.rule)].to_model, row.hour)
-        cost = None if rate is None else pricebook.cost(
-            rate, input_tokens=int(row.input_tokens), cache_read_tokens=int(row.cache_read_tokens),
-            cache_write_tokens=int(row.cache_write_tokens), output_tokens=int(row.output_tokens),
-            reasoning_tokens=int(row.reasoning_tokens))
+        cost = None if rate is None else _group_cost(
+            pricebook, rate, _band_prompt(thresholds, int(row.band)), input_tokens=int(row.input_tokens),
+            cache_read_tokens=int(row.cache_read_tokens), cache_write_tokens=int(row.cache_write_tokens),
+            output_tokens=int(row.output_tokens), reasoning_tokens=int(row.reasoning_tokens))
         if cost is None:
             acc.unpriceable += int(row.calls)
             acc.unpriceable_cost += actual
@@ -157,3 +261,12 @@ def reprice(
                  unpriced_calls=a.unpriced)
         for a in totals
     ]
+
+
+def _group_cost(pricebook: PriceLookup, rate: Any, prompt: int, **tokens: int) -> Decimal | None:
+    """Cost of a group's summed tokens at ``rate``. A size-tiered rate is judged on ``prompt`` (a
+    size inside the group's band), not on the summed input, which may cross a threshold no call did."""
+    if getattr(rate, "is_tiered", False):
+        banded: Any = pricebook  # PriceBook.cost takes prompt_tokens; the protocol names the common part
+        return banded.cost(rate, prompt_tokens=prompt, **tokens)
+    return pricebook.cost(rate, **tokens)

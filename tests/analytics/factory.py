@@ -17,7 +17,8 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
-from modelmix.db.models import CallRollupRow, LlmCallRow, TaskRunRow
+from modelmix.assembly.reprice_rollups import SIZE_BOUNDARIES
+from modelmix.db.models import CallRepriceRollupRow, CallRollupRow, LlmCallRow, TaskRunRow
 from modelmix.db.partitions import create_partition, week_start
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday, 09:00 UTC
@@ -146,6 +147,38 @@ class Seed:
         return [{**dict(zip(names, key, strict=True)), **{m: g[m] for m in measures}}
                 for key, g in groups.items()]
 
+    def _reprice_rollups(self) -> list[dict[str, Any]]:
+        """``call_reprice_rollups_hourly`` rows of the seeded LLM calls (size band: boundaries exceeded)."""
+        groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for c in self.calls:
+            if c["call_kind"] != "llm":
+                continue
+            hour = c["start_time"].astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+            size = c["input_tokens"]
+            band = 0 if size is None else sum(1 for b in SIZE_BOUNDARIES if size > b)
+            key = (hour, c["service"], c["environment"] or "", c["task"] or "", c["canonical_model"] or "",
+                   c["provider"] or "", c["escalation"] is None, band)
+            g = groups.setdefault(key, defaultdict(int))
+            g["calls"] += 1
+            if c["cost_usd"] is None:
+                g["unpriced_calls"] += 1
+            elif size is None or c["output_tokens"] is None:
+                g["no_token_calls"] += 1
+                g["no_token_cost_usd"] += c["cost_usd"]
+            else:
+                g["priceable_calls"] += 1
+                g["priceable_cost_usd"] += c["cost_usd"]
+                for name in ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens",
+                             "reasoning_tokens"):
+                    g[name] += c[name] or 0
+        names = ("hour", "service", "environment", "task", "canonical_model", "provider", "first_attempt",
+                 "size_band")
+        measures = ("calls", "priceable_calls", "priceable_cost_usd", "input_tokens", "cache_read_tokens",
+                    "cache_write_tokens", "output_tokens", "reasoning_tokens", "unpriced_calls", "no_token_calls",
+                    "no_token_cost_usd")
+        return [{**dict(zip(names, key, strict=True)), **{m: g[m] for m in measures}}
+                for key, g in groups.items()]
+
     def commit(self) -> None:
         with self.engine.begin() as conn:
             for monday in sorted({week_start(c["start_time"]) for c in self.calls}):
@@ -153,6 +186,9 @@ class Seed:
             if self.calls:
                 conn.execute(insert(LlmCallRow.__table__), self.calls)
                 conn.execute(insert(CallRollupRow.__table__), self._rollups())
+                reprice_rows = self._reprice_rollups()
+                if reprice_rows:
+                    conn.execute(insert(CallRepriceRollupRow.__table__), reprice_rows)
             if self.runs:
                 conn.execute(insert(TaskRunRow.__table__), self.runs)
         self.calls, self.runs = [], []
