@@ -15,12 +15,12 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Select, and_, func, literal, select, text
+from sqlalchemy import Connection, Engine, Select, func, literal, select, text
 
 from modelmix.analytics.convert import frame, money_float, ratio
-from modelmix.analytics.facts import BUCKETS, Bucket, call_totals
+from modelmix.analytics.escalations import escalation_trend
+from modelmix.analytics.facts import Bucket, call_totals
 from modelmix.analytics.filters import Filters
-from modelmix.analytics.runs import run_conditions
 from modelmix.analytics.tables import llm_calls, rollups, task_runs
 
 MIX_TOTAL_COLUMNS = ["calls", "value", "share", "unpriced_calls", "calls_missing_tokens"]
@@ -94,26 +94,7 @@ def escalation_trend_by_task(engine: Engine, filters: Filters, bucket: Bucket = 
     """Per bucket and task: runs started, escalated runs (explicit / inferred) and the rate.
 
     Columns ``TASK_TREND_COLUMNS``; rate = escalated runs / runs started in the bucket."""
-    if bucket not in BUCKETS:
-        raise ValueError(f"bucket must be one of {BUCKETS}, got {bucket!r}")
-    r = task_runs.c
-    bucket_col = func.date_trunc(bucket, r.start_time, "UTC")
-    stmt = (
-        select(
-            bucket_col.label("bucket"), r.task, func.count().label("runs"),
-            func.count().filter(r.escalated).label("escalated_runs"),
-            func.count().filter(and_(r.escalated, r.escalation == "explicit")).label("explicit_runs"),
-            func.count().filter(and_(r.escalated, r.escalation == "inferred")).label("inferred_runs"),
-        )
-        .where(and_(*run_conditions(filters)))
-        .group_by(bucket_col, r.task)
-        .order_by(bucket_col, r.task)
-    )
-    with engine.connect() as conn:
-        rows = [dict(row._mapping) for row in conn.execute(stmt)]
-    for row in rows:
-        row["rate"] = ratio(row["escalated_runs"], row["runs"])
-    return frame(rows, TASK_TREND_COLUMNS)
+    return escalation_trend(engine, filters, bucket, by_task=True)
 
 
 def _measure(row: dict[str, Any], measure: str) -> float:

@@ -1,6 +1,6 @@
 """Escalation rate: how often a run cascades from a cheaper to a pricier model, and what it costs.
 
-Read from ``task_runs`` (the assembler records ``escalated``, ``escalation`` = explicit|inferred,
+Read from the task-run rollups (``run_facts``; the assembler records ``escalated``, ``escalation`` = explicit|inferred,
 the from/to models and ``escalation_cost_usd``). Rate of a task = escalated runs / runs. Rate of a
 model pair = runs escalated from A to B / runs that started on A (same window and filters).
 Explicit and inferred escalations are always reported separately as well as together.
@@ -9,16 +9,16 @@ Explicit and inferred escalations are always reported separately as well as toge
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, and_, func, literal, select, tuple_
+from sqlalchemy import Engine
 
 from modelmix.analytics.convert import frame, money_float, ratio
 from modelmix.analytics.facts import BUCKETS, Bucket
 from modelmix.analytics.filters import Filters
-from modelmix.analytics.runs import run_conditions
-from modelmix.analytics.tables import task_runs
+from modelmix.analytics.run_facts import run_totals
 
 TASK_COLUMNS = [
     "task", "runs", "escalated_runs", "explicit_runs", "inferred_runs", "escalation_rate",
@@ -44,92 +44,93 @@ class Escalations:
     rate: float | None
 
 
-def _counts() -> list[ColumnElement[int]]:
-    r = task_runs.c
-    return [
-        func.count().filter(r.escalated).label("escalated_runs"),
-        func.count().filter(and_(r.escalated, r.escalation == "explicit")).label("explicit_runs"),
-        func.count().filter(and_(r.escalated, r.escalation == "inferred")).label("inferred_runs"),
-    ]
+def _kind_counts(acc: dict[str, Any], runs: int, escalation: str) -> None:
+    if escalation:
+        acc["escalated_runs"] += runs
+        acc[f"{escalation}_runs"] += runs
+
+
+def _empty_counts() -> dict[str, Any]:
+    return {"runs": 0, "escalated_runs": 0, "explicit_runs": 0, "inferred_runs": 0}
+
+
+def _add(total: Decimal | None, value: Decimal | None) -> Decimal | None:
+    if value is None:
+        return total
+    return value if total is None else total + value
 
 
 def escalations(engine: Engine, filters: Filters) -> Escalations:
-    """Escalation counts, rates and their cost for the window."""
-    r = task_runs.c
-    from_model = func.coalesce(r.escalated_from_model, literal(""))
-    to_model = func.coalesce(r.escalated_to_model, literal(""))
-    # One pass over the window's runs for all three groupings (per task, per model pair, per first
-    # model): at millions of runs each pass costs about a second.
-    stmt = (
-        select(
-            func.grouping(r.task).label("no_task"), func.grouping(from_model, to_model).label("no_pair"),
-            r.task, from_model.label("from_model"), to_model.label("to_model"), r.first_model,
-            func.count().label("runs"), *_counts(),
-            func.sum(r.escalation_cost_usd).label("escalation_cost_usd"),
-            func.sum(r.escalation_cost_usd).filter(r.escalated).label("pair_cost_usd"),
-            func.count().filter(r.verification == "fail").label("failed_verifications"),
-        )
-        .where(and_(*run_conditions(filters)))
-        .group_by(func.grouping_sets(tuple_(r.task), tuple_(from_model, to_model), tuple_(r.first_model)))
-    )
-    task_rows: list[dict[str, Any]] = []
-    pair_rows: list[dict[str, Any]] = []
-    started: dict[str | None, int] = {}
+    """Escalation counts, rates and their cost for the window (read from the run rollups)."""
     with engine.connect() as conn:
-        for x in conn.execute(stmt):
-            row = dict(x._mapping)
-            if not row["no_task"]:
-                task_rows.append({k: row[k] for k in (
-                    "task", "runs", "escalated_runs", "explicit_runs", "inferred_runs", "escalation_cost_usd",
-                    "failed_verifications")})
-            elif not row["no_pair"]:
-                if row["escalated_runs"]:  # model pairs are about escalated runs only
-                    pair_rows.append({"from_model": row["from_model"], "to_model": row["to_model"],
-                                      "escalated_runs": row["escalated_runs"], "explicit_runs": row["explicit_runs"],
-                                      "inferred_runs": row["inferred_runs"],
-                                      "escalation_cost_usd": row["pair_cost_usd"]})
-            else:
-                started[row["first_model"]] = int(row["runs"])
+        groups = run_totals(conn, filters, ("task", "first_model", "escalation", "escalated_from_model",
+                                            "escalated_to_model", "verification"))
+    tasks: dict[str, dict[str, Any]] = {}
+    pairs: dict[tuple[str, str], dict[str, Any]] = {}
+    started: dict[str, int] = {}
+    for g in groups:
+        runs, kind = g["runs"], g["escalation"]
+        task = tasks.setdefault(g["task"], {**_empty_counts(), "escalation_cost_usd": None,
+                                            "failed_verifications": 0})
+        task["runs"] += runs
+        _kind_counts(task, runs, kind)
+        task["escalation_cost_usd"] = _add(task["escalation_cost_usd"], g["escalation_cost_usd"])
+        if g["verification"] == "fail":
+            task["failed_verifications"] += runs
+        started[g["first_model"]] = started.get(g["first_model"], 0) + runs
+        if kind:  # model pairs are about escalated runs only
+            pair = pairs.setdefault((g["escalated_from_model"], g["escalated_to_model"]),
+                                    {**_empty_counts(), "escalation_cost_usd": None})
+            _kind_counts(pair, runs, kind)
+            pair["escalation_cost_usd"] = _add(pair["escalation_cost_usd"], g["escalation_cost_usd"])
     tasks_out = []
-    for row in task_rows:
-        runs = int(row["runs"])
+    for name, row in tasks.items():
+        runs = row["runs"]
         tasks_out.append({
-            **row, "escalation_rate": ratio(row["escalated_runs"], runs),
+            **row, "task": name, "escalation_rate": ratio(row["escalated_runs"], runs),
             "explicit_rate": ratio(row["explicit_runs"], runs), "inferred_rate": ratio(row["inferred_runs"], runs),
             "escalation_cost_usd": money_float(row["escalation_cost_usd"]),
         })
     tasks_out.sort(key=lambda x: (-(x["escalation_rate"] or 0.0), x["task"]))
     pairs_out = []
-    for row in pair_rows:
-        runs_from = started.get(row["from_model"], 0)
+    for (from_model, to_model), row in pairs.items():
+        runs_from = started.get(from_model, 0)
         pairs_out.append({
-            **row, "runs_started_on_from": runs_from, "rate": ratio(row["escalated_runs"], runs_from),
+            "from_model": from_model, "to_model": to_model, "escalated_runs": row["escalated_runs"],
+            "explicit_runs": row["explicit_runs"], "inferred_runs": row["inferred_runs"],
+            "runs_started_on_from": runs_from, "rate": ratio(row["escalated_runs"], runs_from),
             "escalation_cost_usd": money_float(row["escalation_cost_usd"]),
         })
     pairs_out.sort(key=lambda x: (-x["escalated_runs"], x["from_model"], x["to_model"]))
-    runs_total = sum(int(x["runs"]) for x in task_rows)
-    escalated = sum(int(x["escalated_runs"]) for x in task_rows)
+    runs_total = sum(x["runs"] for x in tasks.values())
+    escalated = sum(x["escalated_runs"] for x in tasks.values())
     return Escalations(
         by_task=frame(tasks_out, TASK_COLUMNS), by_pair=frame(pairs_out, PAIR_COLUMNS),
         runs=runs_total, escalated_runs=escalated,
-        explicit_runs=sum(int(x["explicit_runs"]) for x in task_rows),
-        inferred_runs=sum(int(x["inferred_runs"]) for x in task_rows),
+        explicit_runs=sum(x["explicit_runs"] for x in tasks.values()),
+        inferred_runs=sum(x["inferred_runs"] for x in tasks.values()),
         rate=ratio(escalated, runs_total),
     )
 
 
-def escalation_trend(engine: Engine, filters: Filters, bucket: Bucket = "day") -> pd.DataFrame:
-    """Per bucket: ``TREND_COLUMNS`` (rate = escalated runs / runs started in the bucket)."""
+def escalation_trend(engine: Engine, filters: Filters, bucket: Bucket = "day", *,
+                     by_task: bool = False) -> pd.DataFrame:
+    """Per bucket (and per task with ``by_task``): runs started, escalated runs (explicit / inferred)
+    and rate = escalated runs / runs started in the bucket. Columns ``TREND_COLUMNS`` (plus ``task``)."""
     if bucket not in BUCKETS:
         raise ValueError(f"bucket must be one of {BUCKETS}, got {bucket!r}")
-    r = task_runs.c
-    bucket_col = func.date_trunc(bucket, r.start_time, "UTC")
-    stmt = (
-        select(bucket_col.label("bucket"), func.count().label("runs"), *_counts())
-        .where(and_(*run_conditions(filters))).group_by(bucket_col).order_by(bucket_col)
-    )
+    dims = ("task", "escalation") if by_task else ("escalation",)
     with engine.connect() as conn:
-        rows = [dict(x._mapping) for x in conn.execute(stmt)]
-    for row in rows:
+        groups = run_totals(conn, filters, dims, bucket=bucket)
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for g in groups:
+        key = (g["bucket"], g["task"]) if by_task else (g["bucket"],)
+        row = rows.setdefault(key, {"bucket": g["bucket"], **({"task": g["task"]} if by_task else {}),
+                                    **_empty_counts()})
+        row["runs"] += g["runs"]
+        _kind_counts(row, g["runs"], g["escalation"])
+    out = [rows[key] for key in sorted(rows)]
+    for row in out:
         row["rate"] = ratio(row["escalated_runs"], row["runs"])
-    return frame(rows, TREND_COLUMNS)
+    columns = TREND_COLUMNS[:1] + ["task"] + TREND_COLUMNS[1:] if by_task else TREND_COLUMNS
+    return frame(out, columns)

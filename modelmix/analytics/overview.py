@@ -1,6 +1,6 @@
 """Headline numbers for a window and the previous window of equal length (week-over-week change).
 
-Totals come from the rollups (plus raw edges, see ``facts``) and run counts from ``task_runs``.
+Totals come from the rollups (plus raw edges, see ``facts``) and run counts from the run rollups (``run_facts``).
 Unknown cost stays unknown: ``cost_usd`` sums priced calls and ``unpriced_calls`` counts the rest.
 """
 
@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine
 
 from modelmix.analytics.convert import ratio, sum_known
 from modelmix.analytics.facts import call_totals
 from modelmix.analytics.filters import Filters
 from modelmix.analytics.protocols import PriceLookup, TierLookup
-from modelmix.analytics.runs import run_conditions
-from modelmix.analytics.tables import task_runs
+from modelmix.analytics.run_facts import run_totals
 
 
 @dataclass(frozen=True)
@@ -57,18 +56,13 @@ class Overview:
 
 
 def _run_counts(engine: Engine, periods: list[Filters]) -> list[tuple[int, int]]:
-    """(runs, escalated runs) per period, read in one pass over ``task_runs`` for adjacent windows."""
-    r = task_runs.c
-    span = Filters(min(p.since for p in periods), max(p.until for p in periods), periods[0].services,
-                   periods[0].environments, periods[0].tasks)
-    columns = []
-    for n, p in enumerate(periods):
-        inside = and_(r.start_time >= p.since, r.start_time < p.until)
-        columns += [func.count().filter(inside).label(f"runs_{n}"),
-                    func.count().filter(and_(inside, r.escalated)).label(f"escalated_{n}")]
+    """(runs, escalated runs) per period, from the run rollups."""
+    out = []
     with engine.connect() as conn:
-        row = conn.execute(select(*columns).where(and_(*run_conditions(span)))).one()
-    return [(int(row[2 * n]), int(row[2 * n + 1])) for n in range(len(periods))]
+        for period in periods:
+            groups = run_totals(conn, period, ("escalation",))
+            out.append((sum(g["runs"] for g in groups), sum(g["runs"] for g in groups if g["escalation"])))
+    return out
 
 
 def period_totals(engine: Engine, filters: Filters, runs: tuple[int, int] | None = None) -> PeriodTotals:
