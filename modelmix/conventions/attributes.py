@@ -22,19 +22,19 @@ _MARKER_KEYS = frozenset({"dedup_rule", TRUNCATED_KEY})
 
 def call_attributes(ex: Extraction, notes: dict[str, str], capture_content: bool) -> dict[str, Any]:
     view = ex.view
-    attributes: dict[str, Any] = {entry.key: to_python(entry.value) for entry in view.leftovers}
+    attributes = view.leftovers  # the view is this span's own: its dict becomes the call's
     winners = ex.winners
     for field, candidates in view.fields.items():
         if field == keys.INVOCATION_PARAMETERS and not capture_content:
             continue  # may embed prompts; its model is already the request model
         kept = field in keys.KEPT_IN_ATTRIBUTES
         won = winners.get(field)
-        for _rank, entry in candidates:
+        for entry in candidates:
             if kept or entry is not won:
-                attributes[entry.key] = to_python(entry.value)
+                attributes[entry[1]] = to_python(entry[2])
     if capture_content:
-        for entry in view.content:
-            attributes[entry.key] = to_python(entry.value)
+        for key, value in view.content:
+            attributes[key] = to_python(value)
         if view.content_events:
             attributes["_events"] = view.content_events
     if ex.invalid:

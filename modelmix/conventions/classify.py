@@ -53,8 +53,8 @@ def first_str(view: SpanView, field: str) -> str | None:
     found = view.fields.get(field)
     if found is None:
         return None
-    for _rank, entry in found:
-        text = read_str(entry.value)
+    for _rank, _key, value in found:
+        text = read_str(value)
         if text is not None:
             return text
     return None

@@ -203,7 +203,7 @@ def _candidate(item: _Span, capture_content: bool) -> Candidate:
     is_openlit = context.is_openlit or (first_str(view, keys.SDK_NAME) or "").lower() == "openlit"
     fields, ex = call_fields(view, call_kind, is_openlit=is_openlit)
     if view.fields.get(keys.OPERATION):
-        ex.winners[keys.OPERATION] = view.fields[keys.OPERATION][0][1]
+        ex.winners[keys.OPERATION] = view.fields[keys.OPERATION][0]
     notes = fields.pop("_notes", {})
     if item.end_ns is None and span.end_time_unix_nano:
         notes["_end_before_start"] = True

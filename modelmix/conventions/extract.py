@@ -62,15 +62,16 @@ class Extraction:
 
     def __init__(self, view: SpanView) -> None:
         self.view = view
-        self.winners: dict[str, Any] = {}  # field -> the KeyValue whose value was used
+        self.winners: dict[str, Any] = {}  # field -> the entry whose value was used
         self.invalid: list[str] = []
 
     def text(self, field: str) -> str | None:
         found = self.view.fields.get(field)
         if found is None:
             return None
-        for _rank, entry in found:
-            value = read_first_str(entry.value) if field == keys.FINISH_REASON else read_str(entry.value)
+        read = read_first_str if field == keys.FINISH_REASON else read_str
+        for entry in found:
+            value = read(entry[2])
             if value is not None:
                 self.winners[field] = entry
                 return value
@@ -81,10 +82,10 @@ class Extraction:
         found = self.view.fields.get(field)
         if found is None:
             return None
-        for _rank, entry in found:
-            value = read(entry.value)
+        for entry in found:
+            value = read(entry[2])
             if value is INVALID:
-                self.invalid.append(entry.key)
+                self.invalid.append(entry[1])
             elif value is not None:
                 self.winners[field] = entry
                 return value
@@ -145,8 +146,8 @@ def _provider(ex: Extraction) -> str | None:
 
 def _invocation_model(ex: Extraction) -> str | None:
     """``model`` inside OpenInference's ``llm.invocation_parameters`` JSON (the rest is dropped)."""
-    for _rank, entry in ex.view.candidates(keys.INVOCATION_PARAMETERS):
-        parameters = json_object(read_str(entry.value))
+    for _rank, _key, value in ex.view.candidates(keys.INVOCATION_PARAMETERS):
+        parameters = json_object(read_str(value))
         model = parameters.get("model") if parameters else None
         if isinstance(model, str) and model.strip():
             return model.strip()
@@ -164,7 +165,7 @@ def _langfuse_usage(ex: Extraction) -> dict[str, int | None] | None:
         buckets[field] = value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
     if buckets[keys.INPUT_TOKENS] is None and buckets[keys.OUTPUT_TOKENS] is None:
         return None
-    ex.winners[keys.USAGE_DETAILS] = ex.view.candidates(keys.USAGE_DETAILS)[0][1]
+    ex.winners[keys.USAGE_DETAILS] = ex.view.candidates(keys.USAGE_DETAILS)[0]
     extra_input = (buckets[keys.CACHE_READ_TOKENS] or 0) + (buckets[keys.CACHE_WRITE_TOKENS] or 0)
     if buckets[keys.INPUT_TOKENS] is not None:
         buckets[keys.INPUT_TOKENS] = buckets[keys.INPUT_TOKENS] + extra_input  # type: ignore[operator]
@@ -206,17 +207,17 @@ def _reported_cost(ex: Extraction, is_openlit: bool) -> Decimal | None:
     amount = money_from_text(str(total))
     if amount is None or amount is INVALID:
         return None
-    ex.winners[keys.COST_DETAILS] = ex.view.candidates(keys.COST_DETAILS)[0][1]
+    ex.winners[keys.COST_DETAILS] = ex.view.candidates(keys.COST_DETAILS)[0]
     return amount  # type: ignore[return-value]
 
 
 def _verification(ex: Extraction) -> str | None:
-    for _rank, entry in ex.view.candidates(keys.VERIFICATION):
-        verdict = verification_of(entry.value)
+    for entry in ex.view.candidates(keys.VERIFICATION):
+        verdict = verification_of(entry[2])
         if verdict is not None:
             ex.winners[keys.VERIFICATION] = entry
             return verdict
-        ex.invalid.append(entry.key)
+        ex.invalid.append(entry[1])
     return ex.view.evaluation
 
 
@@ -244,8 +245,8 @@ def error_type_of(ex: Extraction, status_message: str) -> str | None:
     found = ex.text(keys.ERROR_TYPE) or ex.view.exception_type
     if found:
         return found
-    for _rank, entry in ex.view.candidates(keys.HTTP_STATUS):
-        status = read_count(entry.value)
+    for _rank, _key, value in ex.view.candidates(keys.HTTP_STATUS):
+        status = read_count(value)
         if isinstance(status, int) and 400 <= status <= 599:
             return str(status)
     return status_message_class(status_message)

@@ -1,9 +1,10 @@
 """One pass over a span's attributes and events, sorting them for the extractors.
 
-``read_span`` visits every attribute key once: keys that feed a canonical field are kept per
-field with their precedence rank (values are converted later, only for the fields a record
-needs); content keys are skipped without touching their values unless content capture is on;
-everything else is a leftover attribute. Events are reduced to what modelmix keeps: the
+``read_span`` visits every attribute once: keys that feed a canonical field are kept per field
+with their precedence rank and their value in plain form (``values.plain``: one protobuf read per
+value, the readers then work on Python scalars); content keys are skipped without touching their
+values unless content capture is on; everything else is a leftover attribute, converted to its
+JSON-safe value right away. Events are reduced to what modelmix keeps: the
 exception type, evaluation verdicts and, only with content capture, the content events.
 """
 
@@ -13,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelmix.conventions import keys
-from modelmix.conventions.values import read_str, to_python
+from modelmix.conventions.values import SCALARS as _SCALARS
+from modelmix.conventions.values import plain, read_str, to_python
 
 _PASS_LABELS = frozenset({"pass", "passed", "true", "yes", "correct", "good", "ok", "success", "succeeded",
                           "relevant", "accept", "accepted", "valid"})
@@ -24,48 +26,57 @@ _classify = keys.classify_key
 _cached = keys.cached_key_class  # one dict lookup for keys seen before
 
 
+Entry = tuple[int, str, Any]  # (precedence rank, key, plain value: see ``values.plain``)
+
+
 @dataclass(slots=True)
 class SpanView:
-    """A span's attributes sorted by role; values stay ``AnyValue`` until a reader needs them."""
+    """A span's attributes sorted by role, each value read once into its plain form."""
 
-    fields: dict[str, list[tuple[int, Any]]]  # field -> [(rank, KeyValue)]
-    leftovers: list[Any]  # KeyValue
-    content: list[Any] = field(default_factory=list)  # KeyValue, only with content capture
+    fields: dict[str, list[Entry]]  # field -> its entries, best rank first
+    leftovers: dict[str, Any]  # key -> JSON-safe value
+    content: list[tuple[str, Any]] = field(default_factory=list)  # (key, AnyValue), only with capture
     has_llm_prompts: bool = False  # OpenInference llm.prompts.* seen (a text completion)
     exception_type: str | None = None
     evaluation: str | None = None  # pass | fail from gen_ai.evaluation.result events
     content_events: list[dict[str, Any]] = field(default_factory=list)
 
-    def candidates(self, name: str) -> list[tuple[int, Any]]:
-        """A field's ``(rank, KeyValue)`` entries, best rank first (empty when absent)."""
+    def candidates(self, name: str) -> list[Entry]:
+        """A field's entries, best rank first (empty when absent)."""
         return self.fields.get(name) or []
 
 
-def _rank(candidate: tuple[int, Any]) -> int:
+def _rank(candidate: Entry) -> int:
     return candidate[0]
 
 
 def read_span(span: Any, capture_content: bool) -> SpanView:
-    fields: dict[str, list[tuple[int, Any]]] = {}
-    leftovers: list[Any] = []
+    fields: dict[str, list[Entry]] = {}
+    leftovers: dict[str, Any] = {}
     view = SpanView(fields, leftovers)
     for entry in span.attributes:
-        key_class = _cached(entry.key) or _classify(entry.key)
+        key = entry.key
+        key_class = _cached(key) or _classify(key)
         if key_class.__class__ is tuple:
-            name, rank = key_class
+            value = entry.value
+            text = value.string_value  # most values are non-empty strings: one accessor, no WhichOneof
+            item = (key_class[1], key, text if text else plain(value))
+            name = key_class[0]
             slot = fields.get(name)
             if slot is None:
-                fields[name] = [(rank, entry)]
+                fields[name] = [item]
             else:
-                slot.append((rank, entry))
+                slot.append(item)
                 slot.sort(key=_rank)  # aliases together are rare; keep best rank first
         elif key_class is keys.LEFTOVER:
-            leftovers.append(entry)
+            value = entry.value
+            text = value.string_value
+            leftovers[key] = text if text else to_python(value)
         else:
             if key_class is keys.CONTENT_PROMPTS:
                 view.has_llm_prompts = True
             if capture_content:
-                view.content.append(entry)
+                view.content.append((key, entry.value))
     if span.events:
         _read_events(span.events, view, capture_content)
     return view
@@ -135,9 +146,10 @@ def _score(value: Any) -> float | None:
 
 
 def verification_of(value: Any) -> str | None:
-    """``modelmix.verification``: pass | fail from a word or a boolean."""
-    which = value.WhichOneof("value")
-    if which == "bool_value":
+    """``modelmix.verification``: pass | fail from a word or a boolean (an ``AnyValue`` or plain)."""
+    if value.__class__ is bool:
+        return "pass" if value else "fail"
+    if value is not None and value.__class__ not in _SCALARS and value.WhichOneof("value") == "bool_value":
         return "pass" if value.bool_value else "fail"
     text = (read_str(value) or "").lower()
     if text in _PASS_LABELS:

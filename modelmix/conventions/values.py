@@ -4,6 +4,11 @@ Instrumentations disagree on value types (a token count arrives as ``intValue``,
 or a numeric string), so every typed reader here is lenient and answers ``None`` for anything it
 cannot use. Readers that reject a present-but-unusable value return ``INVALID`` instead, so the
 caller can note the problem in the call's attributes rather than lose it silently.
+
+Every reader takes either an ``AnyValue`` or its *plain* form (``plain``): the Python scalar of a
+string, int, double or bool value, ``None`` when unset, and the ``AnyValue`` itself for arrays,
+key-value lists and bytes. The span reader converts each attribute value once into its plain form,
+so the readers' common case is a class check on a Python scalar rather than protobuf accessors.
 """
 
 from __future__ import annotations
@@ -29,15 +34,37 @@ class _Invalid:
 
 INVALID: Final = _Invalid()
 TOO_LARGE: Final = "[value too large]"
+SCALARS: Final = frozenset({str, int, float, bool})
+
+
+def plain(value: Any) -> Any:
+    """The plain form of an ``AnyValue``: its Python scalar, ``None`` when unset, else the value itself."""
+    which = value.WhichOneof("value")
+    if which == "string_value":
+        return value.string_value
+    if which == "int_value":
+        return value.int_value
+    if which == "double_value":
+        return value.double_value
+    if which == "bool_value":
+        return value.bool_value
+    if which is None:
+        return None
+    return value  # array, kvlist, bytes: read through the AnyValue when needed
 
 
 def to_python(value: Any, depth: int = 0) -> Any:
-    """An ``AnyValue`` as a JSON-safe Python value (``None`` when unset).
+    """An ``AnyValue`` (or its plain form) as a JSON-safe Python value (``None`` when unset).
 
     Non-finite doubles become strings (JSON and JSONB have no NaN), bytes become base64, and
     arrays / kvlists nested deeper than ``MAX_NESTING`` or longer than ``MAX_ELEMENTS`` are
     replaced by ``TOO_LARGE``.
     """
+    kind = value.__class__
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else str(value)
     which = value.WhichOneof("value")
     if which == "string_value":
         return value.string_value
@@ -65,6 +92,15 @@ def to_python(value: Any, depth: int = 0) -> Any:
 
 def read_str(value: Any) -> str | None:
     """A non-empty string (numbers are accepted and written out); else ``None``."""
+    kind = value.__class__
+    if kind is str:
+        return value.strip() or None
+    if kind is int:
+        return str(value)
+    if kind is float:
+        return repr(value) if math.isfinite(value) else None
+    if kind is bool or value is None:
+        return None
     which = value.WhichOneof("value")
     if which == "string_value":
         text = value.string_value.strip()
@@ -78,7 +114,10 @@ def read_str(value: Any) -> str | None:
 
 def read_first_str(value: Any) -> str | None:
     """The first string of an array (or of a JSON-array string), or the string itself."""
-    which = value.WhichOneof("value")
+    if value.__class__ in SCALARS or value is None:
+        which = None
+    else:
+        which = value.WhichOneof("value")
     if which == "array_value":
         for item in value.array_value.values:
             text = read_str(item)
@@ -102,6 +141,18 @@ def read_count(value: Any) -> int | None | _Invalid:
 
     ``None`` when the value is unset or empty; ``INVALID`` when present but unusable.
     """
+    kind = value.__class__
+    if kind is int:
+        return value if 0 <= value <= MAX_TOKEN_COUNT else INVALID
+    if kind is str:
+        text = value.strip()
+        return _count_from_text(text) if text else None
+    if kind is float:
+        return _checked_count(round(value)) if math.isfinite(value) else INVALID
+    if value is None:
+        return None
+    if kind is bool:
+        return INVALID
     which = value.WhichOneof("value")
     if which == "int_value":
         return _checked_count(value.int_value)
@@ -140,6 +191,15 @@ def _checked_count(number: int) -> int | _Invalid:
 
 def read_bool(value: Any) -> bool | None:
     """A boolean from ``boolValue``, "true"/"false"-like strings or 0/1 integers."""
+    kind = value.__class__
+    if kind is bool:
+        return value
+    if kind is str:
+        return _BOOL_WORDS.get(value.strip().lower())
+    if kind is int:
+        return value == 1 if value in (0, 1) else None
+    if kind is float or value is None:
+        return None
     which = value.WhichOneof("value")
     if which == "bool_value":
         return bool(value.bool_value)
@@ -155,6 +215,19 @@ _BOOL_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False,
 
 def read_money(value: Any) -> Decimal | None | _Invalid:
     """A non-negative USD amount as ``Decimal`` (doubles go through their shortest repr)."""
+    kind = value.__class__
+    if kind is float:
+        if not math.isfinite(value) or value < 0 or value > MAX_MONEY_USD:
+            return INVALID
+        return Decimal(repr(value))
+    if kind is int:
+        return Decimal(value) if 0 <= value <= MAX_MONEY_USD else INVALID
+    if kind is str:
+        return money_from_text(value)
+    if value is None:
+        return None
+    if kind is bool:
+        return INVALID
     which = value.WhichOneof("value")
     if which == "double_value":
         number = value.double_value
