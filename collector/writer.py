@@ -1,8 +1,11 @@
 """``PostgresWriter``: the sink that prices each call and stores a batch in PostgreSQL in one commit.
 
 It owns one psycopg connection (binary COPY through ``modelmix.db.writes``) and makes sure the
-weekly partitions a batch touches exist (in their own short transaction, before the batch). Failures
-are sorted into two kinds:
+weekly partitions a batch touches exist (in their own short transaction, before the batch). A batch
+is first copied straight into the stored tables (``copy_new_rows``); when one of its rows is stored
+already (a resent span) that transaction is rolled back and the batch, and the few after it, go
+through the staging tables' ``ON CONFLICT DO NOTHING`` (``write_rows``), so a resent span is stored
+once either way. Failures are sorted into two kinds:
 
 * the database is unreachable (connection refused or lost, server shutting down, ...): the whole
   batch raises ``DatabaseUnavailable`` so every request in it is answered "retry";
@@ -27,7 +30,7 @@ from collector.batcher import BatchResult, SpanKey
 from collector.errors import DatabaseUnavailable
 from modelmix.db.engine import libpq_url
 from modelmix.db.partitions import PARTITIONED_TABLES, PartitionManager, week_start
-from modelmix.db.writes import WriteCounts, call_row, prepare_session, skeleton_row, write_rows
+from modelmix.db.writes import WriteCounts, call_row, copy_new_rows, prepare_session, skeleton_row, write_rows
 from modelmix.records import LlmCall, SpanSkeleton
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,9 @@ UNREACHABLE_ERRORS: tuple[type[BaseException], ...] = (
     sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
 )
 _CONTIGUOUS_WEEKS = 5  # spans of at most this many weeks get every partition in between
+# After a batch held an already-stored row, this many batches skip the straight COPY (it would most
+# likely fail too) and go through the staging tables' ON CONFLICT DO NOTHING directly.
+STAGED_BATCHES_AFTER_DUPLICATE = 8
 
 
 def _first_line(exc: BaseException) -> str:
@@ -77,6 +83,7 @@ class PostgresWriter:
         self._partitions = PartitionManager()
         self._ensured_weeks: set[date] = set()
         self._conn: psycopg.Connection[Any] | None = None
+        self._staged_batches_left = 0
 
     def write(self, calls: Sequence[LlmCall], skeletons: Sequence[SpanSkeleton]) -> BatchResult:
         priced = self._price(calls)
@@ -107,6 +114,16 @@ class PostgresWriter:
         self._ensure_partitions(calls, skeletons)
         conn = self._connection()
         try:
+            if self._staged_batches_left:
+                self._staged_batches_left -= 1
+            else:
+                try:
+                    with conn.transaction():
+                        return copy_new_rows(conn, call_rows, skeleton_rows), frozenset(), ()
+                except psycopg.errors.UniqueViolation:
+                    # Some row is stored already (a resent span): nothing was written; store the
+                    # batch the idempotent way, and the next few too, since resends come in runs.
+                    self._staged_batches_left = STAGED_BATCHES_AFTER_DUPLICATE
             with conn.transaction():
                 return write_rows(conn, call_rows, skeleton_rows), frozenset(), ()
         except DATA_ERRORS as exc:

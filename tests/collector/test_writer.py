@@ -175,6 +175,53 @@ def test_trace_activity_is_reopened_only_by_new_spans(writer: PostgresWriter, en
     assert rows == [(first.trace_id, early, None)]
 
 
+def test_new_rows_record_each_traces_earliest_start_and_reopen_it(engine: Engine) -> None:
+    early = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    call = make_call(start_time=early + timedelta(seconds=30))
+    first = PostgresWriter(engine)
+    try:
+        assert first.write([call], []).calls_written == 1
+    finally:
+        first.close()
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE trace_activity SET assembled_at = now()"))
+    other = make_call(start_time=early + timedelta(seconds=50))
+    batch = [make_call(trace_id=call.trace_id, start_time=early + timedelta(seconds=40)), other]
+    skeletons = [make_skeleton(trace_id=call.trace_id, start_time=early + timedelta(seconds=5)),
+                 make_skeleton(trace_id=other.trace_id, start_time=early + timedelta(seconds=45))]
+    second = PostgresWriter(engine)  # a writer that has seen no duplicate: it copies the rows straight in
+    try:
+        result = second.write(batch, skeletons)
+    finally:
+        second.close()
+    assert (result.calls_written, result.skeletons_written, result.duplicates) == (2, 2, 0)
+    with engine.connect() as conn:
+        rows = set(conn.execute(text("SELECT trace_id, first_start_time, assembled_at FROM trace_activity")).all())
+        expected = set(conn.execute(text(
+            "SELECT trace_id, min(start_time), NULL::timestamptz FROM (SELECT trace_id, start_time FROM llm_calls"
+            " UNION ALL SELECT trace_id, start_time FROM span_skeletons) AS s GROUP BY trace_id")).all())
+    assert rows == expected
+    assert rows == {(call.trace_id, early + timedelta(seconds=5), None), (other.trace_id, early + timedelta(seconds=45), None)}
+
+
+def test_a_batch_mixing_stored_and_new_rows_stores_only_the_new_ones(writer: PostgresWriter, engine: Engine) -> None:
+    stored = [make_call() for _ in range(3)]
+    writer.write(stored, [])
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE trace_activity SET assembled_at = now()"))
+    fresh = [make_call() for _ in range(2)]
+    fresh_skeleton = make_skeleton(trace_id=stored[0].trace_id)
+    result = writer.write([stored[2], *fresh, stored[0]], [fresh_skeleton])
+    assert (result.calls_written, result.skeletons_written, result.duplicates) == (2, 1, 2)
+    assert sorted(stored_span_ids(engine)) == sorted(c.span_id for c in (*stored, *fresh))
+    with engine.connect() as conn:
+        reopened = {bytes(r[0]) for r in conn.execute(text("SELECT trace_id FROM trace_activity WHERE assembled_at IS NULL"))}
+    assert reopened == {fresh[0].trace_id, fresh[1].trace_id, stored[0].trace_id}
+    later = [make_call() for _ in range(2)]  # after a duplicate the writer keeps storing correctly
+    assert writer.write(later, []).calls_written == 2
+    assert count(engine, "llm_calls") == 7
+
+
 def test_partitions_are_created_for_the_weeks_a_batch_touches(writer: PostgresWriter, engine: Engine) -> None:
     old = datetime(2025, 12, 3, 9, 0, tzinfo=UTC)  # a Wednesday; its partition starts Monday 1 Dec
     writer.write([make_call(start_time=old)], [make_skeleton(start_time=old)])
