@@ -1,11 +1,12 @@
 """Re-price selected calls at another model's price: the arithmetic under what-if and candidates.
 
 A ``Move`` selects the LLM calls of (task, from_model) — any task when ``task`` is None — in the
-window. The calls are summed per hour, provider and *size band* (how many of the target price's
-prompt-size thresholds the call's input exceeds), so that a size-tiered price (e.g. a higher rate
-above 200k prompt tokens) is applied per call while the database returns only a few aggregate
-rows. Each group is priced with the target model's rate in force at the start of its hour; prices
-that change inside an hour are applied from the next hour.
+window. The calls are summed per provider, *size band* (how many of the target price's prompt-size
+thresholds the call's input exceeds) and *epoch* (a run of hours over which the target rates stay
+the same), so that a size-tiered price (e.g. a higher rate above 200k prompt tokens) is applied per
+call while the database returns only a few aggregate rows. Each group is priced with the target
+model's rate in force at the start of its hours; prices that change inside an hour are applied
+from the next hour. A group's summed tokens are judged against size thresholds by its band.
 
 When every threshold of the targets' prices is one of the fixed boundaries of
 ``call_reprice_rollups_hourly`` (all thresholds of the bundled prices are), the whole hours of the
@@ -26,9 +27,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
-    CompoundSelect,
     Connection,
+    DateTime,
     Select,
     Table,
     and_,
@@ -106,9 +108,16 @@ def _rule(task: ColumnElement[Any], model: ColumnElement[Any], moves: Sequence[M
     return case(*whens, else_=None)
 
 
+def _epoch(hour: ColumnElement[Any], boundaries: Sequence[datetime]) -> ColumnElement[Any]:
+    """How many of the (ascending) epoch boundaries lie at or before ``hour``."""
+    if not boundaries:
+        return literal(0)
+    return func.width_bucket(hour, literal(list(boundaries), ARRAY(DateTime(timezone=True))))
+
+
 def _raw_part(filters: Filters, moves: Sequence[Move], thresholds: Sequence[int], first_attempts_only: bool,
-              ranges: Sequence[tuple[datetime, datetime]] | None) -> Select[Any]:
-    """LLM calls of ``llm_calls`` (within ``ranges`` when given) summed per (rule, hour, provider, band)."""
+              ranges: Sequence[tuple[datetime, datetime]] | None, boundaries: Sequence[datetime]) -> Select[Any]:
+    """LLM calls of ``llm_calls`` (within ``ranges`` when given) summed per (rule, epoch, provider, band)."""
     c = llm_calls.c
     band: ColumnElement[Any] = literal(0)
     for threshold in thresholds:
@@ -120,7 +129,7 @@ def _raw_part(filters: Filters, moves: Sequence[Move], thresholds: Sequence[int]
         conds.append(c.escalation.is_(None))
     rule = _rule(raw_dimension("task"), raw_dimension("canonical_model"), moves)
     inner = (
-        select(rule.label("rule"), func.date_trunc("hour", c.start_time, "UTC").label("hour"),
+        select(rule.label("rule"), _epoch(func.date_trunc("hour", c.start_time, "UTC"), boundaries).label("epoch"),
                raw_dimension("provider").label("provider"), band.label("band"), c.cost_usd, c.input_tokens,
                c.cache_read_tokens, c.cache_write_tokens, c.output_tokens, c.reasoning_tokens,
                and_(c.cost_usd.is_not(None), c.input_tokens.is_not(None),
@@ -132,7 +141,7 @@ def _raw_part(filters: Filters, moves: Sequence[Move], thresholds: Sequence[int]
     ok = s.priceable
     return (
         select(
-            s.rule, s.hour, s.provider, s.band,
+            s.rule, s.epoch, s.provider, s.band,
             func.count().filter(ok).label("calls"),
             func.sum(s.cost_usd).filter(ok).label("actual"),
             func.sum(s.input_tokens).filter(ok).label("input_tokens"),
@@ -145,13 +154,13 @@ def _raw_part(filters: Filters, moves: Sequence[Move], thresholds: Sequence[int]
             func.sum(s.cost_usd).filter(and_(s.cost_usd.is_not(None), ~ok)).label("no_tokens_cost"),
         )
         .where(s.rule.is_not(None))
-        .group_by(s.rule, s.hour, s.provider, s.band)
+        .group_by(s.rule, s.epoch, s.provider, s.band)
     )
 
 
 def _rollup_part(filters: Filters, moves: Sequence[Move], thresholds: Sequence[int], first_attempts_only: bool,
-                 span: tuple[datetime, datetime]) -> Select[Any]:
-    """Rollup rows of the whole hours in ``span`` summed per (rule, hour, provider, target band).
+                 span: tuple[datetime, datetime], boundaries: Sequence[datetime]) -> Select[Any]:
+    """Rollup rows of the whole hours in ``span`` summed per (rule, epoch, provider, target band).
 
     The target band of a rollup row counts the target thresholds among the fixed boundaries its
     ``size_band`` exceeds (every target threshold is one of them)."""
@@ -170,7 +179,8 @@ def _rollup_part(filters: Filters, moves: Sequence[Move], thresholds: Sequence[i
     if first_attempts_only:
         conds.append(r.first_attempt)
     inner = (
-        select(_rule(r.task, r.canonical_model, moves).label("rule"), r.hour, r.provider, band.label("band"),
+        select(_rule(r.task, r.canonical_model, moves).label("rule"), _epoch(r.hour, boundaries).label("epoch"),
+               r.provider, band.label("band"),
                r.priceable_calls, r.priceable_cost_usd, r.input_tokens, r.cache_read_tokens, r.cache_write_tokens,
                r.output_tokens, r.reasoning_tokens, r.unpriced_calls, r.no_token_calls, r.no_token_cost_usd)
         .where(and_(*conds))
@@ -179,7 +189,7 @@ def _rollup_part(filters: Filters, moves: Sequence[Move], thresholds: Sequence[i
     s = inner.c
     return (
         select(
-            s.rule, s.hour, s.provider, s.band,
+            s.rule, s.epoch, s.provider, s.band,
             func.sum(s.priceable_calls).label("calls"),
             func.sum(s.priceable_cost_usd).label("actual"),
             func.sum(s.input_tokens).label("input_tokens"),
@@ -192,26 +202,57 @@ def _rollup_part(filters: Filters, moves: Sequence[Move], thresholds: Sequence[i
             func.sum(s.no_token_cost_usd).label("no_tokens_cost"),
         )
         .where(s.rule.is_not(None))
-        .group_by(s.rule, s.hour, s.provider, s.band)
+        .group_by(s.rule, s.epoch, s.provider, s.band)
     )
 
 
-def _grouped(filters: Filters, moves: Sequence[Move], thresholds: Sequence[int],
-             first_attempts_only: bool) -> Select[Any] | CompoundSelect:
-    """Per (rule, hour, provider, band) sums: from the rollup for whole hours and raw rows for the
+def _grouped(filters: Filters, moves: Sequence[Move], thresholds: Sequence[int], first_attempts_only: bool,
+             boundaries: Sequence[datetime]) -> Select[Any]:
+    """Per (rule, epoch, provider, band) sums: from the rollup for whole hours and raw rows for the
     ragged edges when every threshold is a rollup boundary, else from raw rows alone."""
     if not set(thresholds) <= set(SIZE_BOUNDARIES):
-        return _raw_part(filters, moves, thresholds, first_attempts_only, None)
+        return _raw_part(filters, moves, thresholds, first_attempts_only, None, boundaries)
     split = split_window(filters.since, filters.until)
     parts: list[Select[Any]] = []
     if split.rollup_range is not None:
-        parts.append(_rollup_part(filters, moves, thresholds, first_attempts_only, split.rollup_range))
+        parts.append(_rollup_part(filters, moves, thresholds, first_attempts_only, split.rollup_range, boundaries))
     if split.raw_ranges:
-        parts.append(_raw_part(filters, moves, thresholds, first_attempts_only, split.raw_ranges))
+        parts.append(_raw_part(filters, moves, thresholds, first_attempts_only, split.raw_ranges, boundaries))
     if len(parts) == 1:
         return parts[0]
-    # The rollup covers whole hours and the raw ranges the others: no (rule, hour) is in both parts.
-    return union_all(*parts)
+    # An epoch may span rollup hours and raw edge hours: the two parts are summed per group.
+    both = union_all(*parts).subquery("parts")
+    p = both.c
+    return (
+        select(p.rule, p.epoch, p.provider, p.band, *[func.sum(p[name]).label(name) for name in _MEASURES])
+        .group_by(p.rule, p.epoch, p.provider, p.band)
+    )
+
+
+_MEASURES = ("calls", "actual", "input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens",
+             "reasoning_tokens", "unpriced", "no_tokens", "no_tokens_cost")
+
+
+def _window_hours(filters: Filters) -> list[datetime]:
+    """The start of every hour that overlaps the window."""
+    hour = filters.since.replace(minute=0, second=0, microsecond=0)
+    hours: list[datetime] = []
+    while hour < filters.until:
+        hours.append(hour)
+        hour += timedelta(hours=1)
+    return hours
+
+
+def _rate_changes(pricebook: PriceLookup, provider: str | None, model: str, hours: Sequence[datetime]) -> set[datetime]:
+    """The hours (after the first) whose rate for (provider, model) differs from the hour before."""
+    changes: set[datetime] = set()
+    previous = _target_rate(pricebook, provider, model, hours[0])
+    for hour in hours[1:]:
+        rate = _target_rate(pricebook, provider, model, hour)
+        if rate is not previous and rate != previous:
+            changes.add(hour)
+        previous = rate
+    return changes
 
 
 def _band_prompt(thresholds: Sequence[int], band: int) -> int:
@@ -231,8 +272,30 @@ def reprice(
     if not moves:
         return []
     thresholds = _thresholds(pricebook, moves, filters)
+    hours = _window_hours(filters)
+    # Rows are summed per *epoch*: a run of hours over which every target rate involved is the same,
+    # so a price change (or a time-of-day price) still applies from the hour it is in force. The
+    # epochs start from the rates of provider-less lookups; a provider found in the rows whose rates
+    # change elsewhere refines them, and the query runs again.
+    checked: set[tuple[str | None, str]] = set()
+    boundaries: set[datetime] = set()
+    for to_model in {m.to_model for m in moves}:
+        checked.add((None, to_model))
+        boundaries |= _rate_changes(pricebook, None, to_model, hours)
+    while True:
+        ordered = sorted(boundaries)
+        rows = conn.execute(_grouped(filters, moves, thresholds, first_attempts_only, ordered)).all()
+        found = {(row.provider or None, moves[int(row.rule)].to_model) for row in rows} - checked
+        more: set[datetime] = set()
+        for provider, to_model in found:
+            more |= _rate_changes(pricebook, provider, to_model, hours)
+        checked |= found
+        if more <= boundaries:
+            break
+        boundaries |= more
+    starts = [hours[0], *ordered]
     totals = [_Totals() for _ in moves]
-    for row in conn.execute(_grouped(filters, moves, thresholds, first_attempts_only)):
+    for row in rows:
         acc = totals[int(row.rule)]
         acc.unpriced += int(row.unpriced)
         no_tokens_cost = Decimal(row.no_tokens_cost or 0)
@@ -244,7 +307,7 @@ def reprice(
         if not row.calls:
             continue
         actual = Decimal(row.actual)
-        rate = _target_rate(pricebook, row.provider, moves[int(row.rule)].to_model, row.hour)
+        rate = _target_rate(pricebook, row.provider, moves[int(row.rule)].to_model, starts[int(row.epoch)])
         cost = None if rate is None else _group_cost(
             pricebook, rate, _band_prompt(thresholds, int(row.band)), input_tokens=int(row.input_tokens),
             cache_read_tokens=int(row.cache_read_tokens), cache_write_tokens=int(row.cache_write_tokens),
