@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, SmallInteger, and_, case, cast, func, select
 
 from modelmix.analytics.facts import raw_conditions, raw_dimension
 from modelmix.analytics.filters import Filters
@@ -23,6 +23,7 @@ SIMPLE_MAX_INPUT_P90 = 1_000  # "short input": 90th percentile of input tokens
 SIMPLE_MAX_OUTPUT_P90 = 250  # "short output": 90th percentile of output tokens
 SIMPLE_MAX_TOOL_SHARE = 0.0  # "no tool use"
 SIMPLE_MIN_NORMAL_FINISH = 0.95  # "normal finish": share among calls that report a finish reason
+_UNKNOWN, _TOOL, _NORMAL, _OTHER = 0, 1, 2, 3  # finish reason classes of a sampled call
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,14 @@ def group_features(conn: Connection, filters: Filters, cap: int = FEATURE_ROW_CA
     """Features of every (task, canonical model) group of first-attempt LLM calls in the window."""
     c = llm_calls.c
     finish = func.lower(c.finish_reason)
+    # Each sampled row is kept narrow (flags instead of texts): 200,000 of them are sorted per group.
+    finish_class = case((c.finish_reason.is_(None), _UNKNOWN), (finish.in_(TOOL_FINISH), _TOOL),
+                        (finish.in_(NORMAL_FINISH), _NORMAL), else_=_OTHER)
     sample = (
         select(
             raw_dimension("task").label("task"), raw_dimension("canonical_model").label("model"),
-            raw_dimension("provider").label("provider"), c.status, c.input_tokens, c.output_tokens,
-            finish.label("finish"),
+            raw_dimension("provider").label("provider"), (c.status == "error").label("error"), c.input_tokens,
+            c.output_tokens, cast(finish_class, SmallInteger).label("finish"),
         )
         .where(and_(*raw_conditions(filters, "llm"), c.escalation.is_(None)))
         .order_by(c.start_time.desc())
@@ -79,13 +83,13 @@ def group_features(conn: Connection, filters: Filters, cap: int = FEATURE_ROW_CA
         select(
             s.task, s.model, func.mode().within_group(s.provider).label("provider"),
             func.count().label("calls"),
-            func.count().filter(s.status == "error").label("errors"),
+            func.count().filter(s.error).label("errors"),
             func.avg(s.input_tokens).label("mean_input"), func.avg(s.output_tokens).label("mean_output"),
             func.percentile_cont(0.9).within_group(s.input_tokens).label("p90_input"),
             func.percentile_cont(0.9).within_group(s.output_tokens).label("p90_output"),
-            func.count().filter(s.finish.in_(TOOL_FINISH)).label("tool_calls"),
-            func.count().filter(s.finish.is_not(None)).label("finish_known"),
-            func.count().filter(s.finish.in_(NORMAL_FINISH)).label("normal_finish"),
+            func.count().filter(s.finish == _TOOL).label("tool_calls"),
+            func.count().filter(s.finish != _UNKNOWN).label("finish_known"),
+            func.count().filter(s.finish == _NORMAL).label("normal_finish"),
         )
         .where(s.model != "")
         .group_by(s.task, s.model)
