@@ -194,7 +194,7 @@ def _problem(trace_id: bytes, span_id: bytes, parent: bytes, start: int, oldest_
 
 
 def _time(nanos: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=nanos // 1000)
+    return _EPOCH + timedelta(0, 0, nanos // 1000)  # positional: cheaper than keywords
 
 
 def _candidate(item: _Span, capture_content: bool) -> Candidate:

@@ -87,7 +87,7 @@ def call_row(call: LlmCall) -> tuple[Any, ...]:
         call.response_id, call.task, TASK_SOURCE_SPAN if call.task else None, call.session_id,
         call.user_id, call.agent_name, call.escalated_from, call.verification, call.scope_name,
         call.span_name, call.attributes or None,
-    ))
+    ), _CALL_TEXT)
 
 
 def skeleton_row(skeleton: SpanSkeleton) -> tuple[Any, ...]:
@@ -97,7 +97,7 @@ def skeleton_row(skeleton: SpanSkeleton) -> tuple[Any, ...]:
         s.trace_id, s.span_id, s.start_time, s.parent_span_id, s.end_time, s.name, s.service,
         s.environment, s.kind, s.status, s.task, s.workflow_name, s.trace_name, s.agent_name,
         s.escalated_from, s.verification, s.span_kind_hint,
-    ))
+    ), _SKELETON_TEXT)
 
 
 # PostgreSQL text and jsonb cannot hold U+0000, and one such character (valid in OTLP strings) must
@@ -115,10 +115,20 @@ def _scrub_nul(value: Any) -> Any:
     return value
 
 
-def _without_nul(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    if not any(isinstance(v, str) and _NUL in v for v in row):
-        return row
-    return tuple(v.replace(_NUL, _REPLACEMENT) if isinstance(v, str) else v for v in row)
+def _text_positions(columns: Sequence[tuple[str, str]]) -> tuple[int, ...]:
+    return tuple(i for i, (_, pg_type) in enumerate(columns) if pg_type == "text")
+
+
+def _without_nul(row: tuple[Any, ...], text_positions: tuple[int, ...]) -> tuple[Any, ...]:
+    for i in text_positions:  # only text columns hold strings (jsonb is scrubbed by its dumper)
+        value = row[i]
+        if value.__class__ is str and _NUL in value:
+            return tuple(v.replace(_NUL, _REPLACEMENT) if isinstance(v, str) else v for v in row)
+    return row
+
+
+_CALL_TEXT = _text_positions(CALL_COLUMNS)
+_SKELETON_TEXT = _text_positions(SKELETON_COLUMNS)
 
 
 def _json_default(value: object) -> str:
