@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("--scale", type=float, default=1.0, help="fraction of 10 million calls to generate")
     data.add_argument("--days", type=int, default=90, help="days of history to spread the calls over")
     data.add_argument("--repeat", type=int, default=7, help="warm runs per query")
+    data.add_argument("--cases", default="",
+                      help="comma-separated query names to time (default: all; names as in the results table)")
     data.add_argument("--keep-database", action="store_true", help="do not drop the generated database")
     data.add_argument("--use-database", metavar="URL",
                       help="time the queries on a database generated before (with --keep-database)")

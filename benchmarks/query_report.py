@@ -49,7 +49,9 @@ def query_tables(result: dict[str, Any]) -> str:
              f"rollup rows over {data['since'][:10]} .. {data['until'][:10]} "
              f"(generated in {data['copy_seconds']:.0f} s, rollups in {data['rollup_seconds']:.0f} s)")
     text = table(headers, rows, title=title)
-    if command.get("error"):
+    if command is None:
+        text += "\nmodelmix report (process): not timed in this run (--cases)"
+    elif command.get("error"):
         text += f"\nmodelmix report (process, 7 days): failed: {command['error']}"
     else:
         text += (f"\nmodelmix report (its own process, last 7 days): first {command['first_s']:.2f} s, "

@@ -37,6 +37,7 @@ class Probe:
     task: str
     trace_id: str
     candidate_model: str
+    top_tasks: tuple[str, ...] = ()  # the tasks with the most spend: the ones the trend charts draw
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,8 @@ CASES: tuple[QueryCase, ...] = (
               lambda e, f, p: analytics.model_mix_breakdown(e, f, by="model", split="service", measure="calls")),
     QueryCase("model_mix_table", "model mix", lambda e, f, p: analytics.model_mix(e, f)),
     QueryCase("task_costs", "tasks", lambda e, f, p: analytics.task_costs(e, f)),
-    QueryCase("task_cost_trend", "tasks", lambda e, f, p: analytics.task_cost_trend(e, f, bucket=_b(f))),
+    QueryCase("task_cost_trend", "tasks",  # the page draws the TREND_TASKS tasks with the most spend
+              lambda e, f, p: analytics.task_cost_trend(e, f.with_tasks(*p.top_tasks), bucket=_b(f))),
     QueryCase("task_runs_page", "tasks", lambda e, f, p: analytics.task_runs(e, f, p.task, RUNS_SHOWN)),
     QueryCase("task_runs_histogram", "tasks", lambda e, f, p: analytics.task_runs(e, f, p.task, HISTOGRAM_RUNS)),
     QueryCase("run_calls", "tasks", lambda e, f, p: analytics.run_calls(e, p.trace_id), windowed=False),

@@ -52,8 +52,8 @@ trend_measure = st.segmented_control(
     "Show", list(TREND_MEASURES), default="cost_per_run_p50", key="tasks_trend",
     format_func=lambda m: TREND_MEASURES[m],
 ) or "cost_per_run_p50"
-trend = data.task_cost_trend(ctx.db, ctx.filters, ctx.bucket)
 top_tasks = costs["task"].head(TREND_TASKS).tolist()
+trend = data.task_cost_trend(ctx.db, ctx.filters.with_tasks(*top_tasks), ctx.bucket)  # only what is drawn
 ui.plot(charts.lines_with_end_labels(trend, "bucket", trend_measure, "task", ctx.task_colors, "$,.4~f",
                                      top=top_tasks), "tasks_trend_chart")
 if len(costs) > TREND_TASKS:

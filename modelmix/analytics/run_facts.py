@@ -36,7 +36,7 @@ from sqlalchemy import (
 from modelmix.analytics.facts import BUCKETS, Bucket, split_window
 from modelmix.analytics.filters import Filters
 from modelmix.analytics.tables import run_cost_days, run_rollups, task_runs
-from modelmix.cost_buckets import bucket_sql, percentiles
+from modelmix.cost_buckets import bucket_sql, interpolate, rank_value
 
 RUN_DIMENSIONS = ("service", "environment", "task", "first_model", "escalation", "escalated_from_model",
                   "escalated_to_model", "verification")
@@ -114,8 +114,8 @@ def _raw_part(filters: Filters, ranges: Sequence[tuple[datetime, datetime]], dim
         func.coalesce(func.sum(t.priced_cost_usd), 0).label("priced_cost_usd"),
         func.coalesce(func.sum(t.escalation_cost_usd), 0).label("escalation_cost_usd"),
     ]
-    conds = [_in_ranges(t.start_time, ranges), t.start_time >= filters.since, t.start_time < filters.until,
-             *_dimension_conditions(filters, raw_run_dimension)]
+    # only the edge ranges bound start_time, so the index reads just them (not the whole window)
+    conds = [_in_ranges(t.start_time, ranges), *_dimension_conditions(filters, raw_run_dimension)]
     keys = cols[: (1 if bucket else 0) + len(dims)]
     return select(*cols).where(and_(*conds)).group_by(*keys)
 
@@ -163,10 +163,9 @@ def _split_days(since: datetime, until: datetime) -> tuple[tuple[datetime, datet
     return (first, last), tuple(r for r in ((since, first), (last, until)) if r[0] < r[1])
 
 
-def run_cost_histograms(conn: Connection, filters: Filters, dims: Sequence[str] = ("task",), *,
-                        bucket: Bucket | None = None) -> dict[tuple[Any, ...], dict[int, int]]:
-    """``{(bucket?, *dims): {cost bucket: priced runs}}`` over the window (see ``modelmix.cost_buckets``)."""
-    _check(dims, HISTOGRAM_DIMENSIONS, bucket)
+def _histogram_parts(filters: Filters, dims: Sequence[str], bucket: Bucket | None) -> Any:
+    """The window's histogram rows (bucket?, *dims, cost_bucket, runs): days from
+    ``task_run_cost_days``, partial days from ``task_runs``; not yet summed across the two."""
     whole, raw = _split_days(filters.since, filters.until)
     if bucket == "hour" and whole is not None:  # days cannot be split into hours: read raw runs
         whole, raw = None, ((filters.since, filters.until),)
@@ -179,19 +178,24 @@ def run_cost_histograms(conn: Connection, filters: Filters, dims: Sequence[str] 
         cols += [h[d].label(d) for d in dims] + [h.cost_bucket.label("cost_bucket"), h.runs.label("runs")]
         parts.append(select(*cols).where(and_(h.day >= whole[0], h.day < whole[1],
                                               *_dimension_conditions(filters, lambda n: h[n]))))
-    if raw:
+    for lo, hi in raw:  # one part per edge, so the start_time index reads just that edge
         t = task_runs.c
-        cost_bucket = literal_column(bucket_sql("task_runs.cost_usd"))
         cols = []
         if bucket is not None:
             cols.append(func.date_trunc(bucket, t.start_time, "UTC").label("bucket"))
         cols += [raw_run_dimension(d).label(d) for d in dims]
-        cols += [cost_bucket.label("cost_bucket"), func.count().label("runs")]
-        conds = [_in_ranges(t.start_time, raw), t.start_time >= filters.since, t.start_time < filters.until,
-                 t.cost_usd.is_not(None), *_dimension_conditions(filters, raw_run_dimension)]
+        cols += [literal_column(bucket_sql("task_runs.cost_usd")).label("cost_bucket"), func.count().label("runs")]
+        conds = [t.start_time >= lo, t.start_time < hi, t.cost_usd.is_not(None),
+                 *_dimension_conditions(filters, raw_run_dimension)]
         parts.append(select(*cols).where(and_(*conds)).group_by(*cols[:-1]))
-    combined = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("parts")
-    p = combined.c
+    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("parts")
+
+
+def run_cost_histograms(conn: Connection, filters: Filters, dims: Sequence[str] = ("task",), *,
+                        bucket: Bucket | None = None) -> dict[tuple[Any, ...], dict[int, int]]:
+    """``{(bucket?, *dims): {cost bucket: priced runs}}`` over the window (see ``modelmix.cost_buckets``)."""
+    _check(dims, HISTOGRAM_DIMENSIONS, bucket)
+    p = _histogram_parts(filters, dims, bucket).c
     keys = (["bucket"] if bucket else []) + list(dims)
     stmt = (select(*[p[k] for k in keys], p.cost_bucket, func.sum(p.runs).label("runs"))
             .group_by(*[p[k] for k in keys], p.cost_bucket))
@@ -201,6 +205,43 @@ def run_cost_histograms(conn: Connection, filters: Filters, dims: Sequence[str] 
         out.setdefault(key, {})[int(row.cost_bucket)] = int(row.runs)
     return out
 
+
+def _histogram_percentiles(conn: Connection, filters: Filters, dims: Sequence[str], bucket: Bucket | None,
+                           quantiles: Sequence[float]) -> dict[tuple[Any, ...], list[float]]:
+    """Percentiles from the histogram; PostgreSQL returns only the buckets holding the runs that the
+    quantiles interpolate between (a cumulative count per group), not whole histograms."""
+    p = _histogram_parts(filters, dims, bucket).c
+    keys = (["bucket"] if bucket else []) + list(dims)
+    summed = (select(*[p[k].label(k) for k in keys], p.cost_bucket, func.sum(p.runs).label("n"))
+              .group_by(*[p[k] for k in keys], p.cost_bucket).subquery("summed"))
+    h = summed.c
+    group = [h[k] for k in keys]
+    cumulative = (select(*group, h.cost_bucket, h.n,
+                         (func.sum(h.n).over(partition_by=group, order_by=h.cost_bucket) - h.n).label("before"),
+                         func.sum(h.n).over(partition_by=group).label("total"))
+                  .subquery("cumulative"))
+    c = cumulative.c
+    wanted = []
+    for q in quantiles:
+        low = func.floor(q * (c.total - 1))
+        for rank in (low, low + 1):
+            wanted.append(and_(c.before <= rank, rank < c.before + c.n))
+    found: dict[tuple[Any, ...], tuple[int, list[tuple[int, int, int]]]] = {}
+    for row in conn.execute(select(c).where(or_(*wanted))):
+        m = row._mapping
+        key = tuple(m[k] for k in keys)
+        total, spans = found.setdefault(key, (int(m["total"]), []))
+        spans.append((int(m["before"]), int(m["n"]), int(m["cost_bucket"])))
+    out: dict[tuple[Any, ...], list[float]] = {}
+    for key, (total, spans) in found.items():
+        def nth(index: int, spans: list[tuple[int, int, int]] = spans) -> float:
+            for before, n, cost_bucket in spans:
+                if before <= index < before + n:
+                    return rank_value(cost_bucket, index - before, n)
+            raise LookupError(f"rank {index} was not fetched")
+
+        out[key] = [interpolate(q, total, nth) for q in quantiles]
+    return out
 
 
 EXACT_PERCENTILE_RUNS = 50_000  # up to this many priced runs in the window, percentiles are exact
@@ -239,8 +280,5 @@ def run_cost_percentiles(conn: Connection, filters: Filters, dims: Sequence[str]
     _check(dims, HISTOGRAM_DIMENSIONS, bucket)
     if priced_runs <= exact_limit:
         return _exact_cost_percentiles(conn, filters, dims, bucket)
-    out: dict[tuple[Any, ...], Quantiles] = {}
-    for key, histogram in run_cost_histograms(conn, filters, dims, bucket=bucket).items():
-        p50, p95 = percentiles(histogram, (0.5, 0.95))
-        out[key] = (p50, p95)
-    return out
+    return {key: (p50, p95) for key, (p50, p95)
+            in _histogram_percentiles(conn, filters, dims, bucket, (0.5, 0.95)).items()}
