@@ -221,23 +221,27 @@ def _verification(ex: Extraction) -> str | None:
     return ex.view.evaluation
 
 
-def skeleton_fields(view: SpanView) -> dict[str, Any]:
-    """SpanSkeleton fields that come from attributes (task, workflow, agent, markers)."""
-    if not view.fields:
-        return {"verification": view.evaluation} if view.evaluation else {}
-    ex = Extraction(view)
-    hint_kind = (first_str(view, keys.TRACELOOP_KIND) or "").lower()
-    entity = first_str(view, keys.ENTITY_NAME)
-    workflow = first_str(view, keys.WORKFLOW_NAME) or (entity if hint_kind == "workflow" else None)
-    agent = first_str(view, keys.AGENT_NAME) or (entity if hint_kind == "agent" else None)
-    return {
-        "task": first_str(view, keys.MODELMIX_TASK),
-        "workflow_name": workflow,
-        "trace_name": first_str(view, keys.TRACE_NAME),
-        "agent_name": agent,
-        "escalated_from": first_str(view, keys.ESCALATED_FROM),
-        "verification": _verification(ex),
-    }
+SkeletonFields = tuple[str | None, str | None, str | None, str | None, str | None, str | None]
+
+
+def skeleton_fields(view: SpanView) -> SkeletonFields:
+    """SpanSkeleton fields that come from attributes, in ``SpanSkeleton`` order: task, workflow name,
+    trace name, agent name, escalated from, verification."""
+    fields = view.fields
+    if not fields:
+        return None, None, None, None, None, view.evaluation
+    hint_kind = (first_str(view, keys.TRACELOOP_KIND) or "").lower() if keys.TRACELOOP_KIND in fields else ""
+    entity = first_str(view, keys.ENTITY_NAME) if keys.ENTITY_NAME in fields else None
+    workflow = first_str(view, keys.WORKFLOW_NAME) if keys.WORKFLOW_NAME in fields else None
+    agent = first_str(view, keys.AGENT_NAME) if keys.AGENT_NAME in fields else None
+    return (
+        first_str(view, keys.MODELMIX_TASK),
+        workflow or (entity if hint_kind == "workflow" else None),
+        first_str(view, keys.TRACE_NAME) if keys.TRACE_NAME in fields else None,
+        agent or (entity if hint_kind == "agent" else None),
+        first_str(view, keys.ESCALATED_FROM) if keys.ESCALATED_FROM in fields else None,
+        _verification(Extraction(view)) if keys.VERIFICATION in fields else view.evaluation,
+    )
 
 
 def error_type_of(ex: Extraction, status_message: str) -> str | None:

@@ -223,3 +223,15 @@ def test_parent_cycles_terminate_and_a_self_parented_call_stays_a_call() -> None
     assert len(batch.calls) + len(batch.skeletons) == 2 and batch.rejected == 0
     self_loop = make_span(chat(), trace_id=trace, span_id=(span_id := new_span_id()), parent_span_id=span_id)
     assert len(decode(self_loop).calls) == 1
+
+
+def test_span_skeleton_field_order_is_the_one_the_decoder_builds_positionally() -> None:
+    from dataclasses import fields
+
+    from modelmix.records import SpanSkeleton
+
+    assert [f.name for f in fields(SpanSkeleton)] == [
+        "trace_id", "span_id", "parent_span_id", "name", "start_time", "end_time", "service", "environment",
+        "kind", "status", "task", "workflow_name", "trace_name", "agent_name", "escalated_from", "verification",
+        "span_kind_hint",
+    ]
