@@ -48,7 +48,7 @@ class Candidate:
     provider: str
     suggested_model: str
     kind: BasisKind
-    calls: int
+    calls: int  # first-attempt calls of the group in the window (priced or not)
     current_cost_usd: Decimal
     projected_cost_usd: Decimal
     savings_usd: Decimal
@@ -163,7 +163,7 @@ def _evaluate(conn: Connection, filters: Filters, options: list[_Option], priceb
         g = option.group
         out.append(Candidate(
             task=g.task, model=g.model, provider=g.provider, suggested_model=option.to_model, kind=option.kind,
-            calls=g.calls, current_cost_usd=current, projected_cost_usd=projected, savings_usd=current - projected,
+            calls=result.calls + result.unpriced_calls, current_cost_usd=current, projected_cost_usd=projected, savings_usd=current - projected,
             expected_escalation_rate=option.rate, interval_low=option.interval[0], interval_high=option.interval[1],
             sample_runs=option.runs, confidence=confidence_of(option.kind, option.runs, option.interval[1]),
             basis=option.basis, unpriced_calls=result.unpriced_calls,

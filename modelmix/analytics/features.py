@@ -16,7 +16,7 @@ from modelmix.analytics.facts import raw_conditions, raw_dimension
 from modelmix.analytics.filters import Filters
 from modelmix.analytics.tables import llm_calls
 
-FEATURE_ROW_CAP = 200_000
+FEATURE_ROW_CAP = 50_000  # sample size: ~0.1 s at 10 million calls (200,000 took ~0.6 s)
 TOOL_FINISH = ("tool_calls", "tool_use", "function_call")
 NORMAL_FINISH = ("stop", "end_turn", "stop_sequence", "complete", "completed", "eos", "finish")
 SIMPLE_MAX_INPUT_P90 = 1_000  # "short input": 90th percentile of input tokens
