@@ -6,8 +6,10 @@ each batch is priced with the same ``PriceBook`` the collector uses, and only ro
 canonical model, cost or price reference changed are written back, with one
 ``UPDATE … FROM unnest(…)`` per batch. Running it twice changes nothing the second time.
 
-Afterwards the hourly rollups of the affected hours are recomputed through
-``modelmix.assembly.rollups.recompute_hours`` when that module is installed.
+Every trace with a changed call is re-opened for the assembler (``trace_activity.assembled_at =
+NULL``): its task runs carry the calls' costs (run cost, escalation cost), so they are rebuilt by
+re-assembling those traces. Afterwards the hourly rollups of the affected hours are recomputed
+through ``modelmix.assembly.rollups.recompute_hours`` when the assembler is installed.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ _UPDATE = text(
     "AS v(trace_id, span_id, start_time, canonical_model, cost_usd, price_id, price_source) "
     "WHERE c.trace_id = v.trace_id AND c.span_id = v.span_id AND c.start_time = v.start_time "
     "AND c.start_time >= :lo AND c.start_time < :hi"
+)
+_REOPEN = text(
+    "UPDATE trace_activity SET assembled_at = NULL "
+    "WHERE trace_id = ANY(CAST(:trace_ids AS bytea[])) AND assembled_at IS NOT NULL"
 )
 
 
@@ -137,15 +143,20 @@ def _write(conn: Connection, updates: list[tuple[Any, ...]], lo: datetime, hi: d
         "canonical": list(columns[3]), "costs": list(columns[4]), "price_ids": list(columns[5]),
         "sources": list(columns[6]), "lo": lo, "hi": hi,
     })
+    conn.execute(_REOPEN, {"trace_ids": list(dict.fromkeys(columns[0]))})
 
 
 def rebuild_rollups(engine: Engine, first: datetime, last: datetime) -> str:
-    """Ask the assembler to rebuild the hourly rollups of the hours from ``first`` to ``last``
-    (inclusive); return "recomputed" or why not."""
+    """Ask the assembler to re-assemble the re-opened traces (their runs' costs) and rebuild the
+    hourly rollups of the hours from ``first`` to ``last`` (inclusive); return "recomputed" or why not."""
     try:
         rollups = importlib.import_module("modelmix.assembly.rollups")
+        assembler = importlib.import_module("modelmix.assembly.assembler")
     except ImportError:
         return "not recomputed (modelmix.assembly.rollups is not installed)"
+    assemble_pending = getattr(assembler, "assemble_pending", None)
+    if assemble_pending is not None:
+        assemble_pending(engine, settle_seconds=0)
     recompute_hours = getattr(rollups, "recompute_hours", None)
     if recompute_hours is None:
         return "not recomputed (modelmix.assembly.rollups has no recompute_hours)"

@@ -170,3 +170,23 @@ def test_the_migration_fills_the_run_rollups_from_existing_history(engine: Engin
         conn.execute(text(module._FILL_RUN_ROLLUPS))
         conn.execute(text(module._FILL_RUN_COST_DAYS))
     assert_rollups_match_runs(engine)
+
+
+def test_a_reprice_carries_new_call_costs_into_runs_and_their_rollups(engine: Engine) -> None:
+    from modelmix.pricing import PriceBook, PriceOverride, reprice, set_price_override
+
+    traces, _ = build_random_traffic(seed=29, traces=60)
+    store(engine, *traces)
+    assemble_pending(engine, ranking=RANKING, flush=True)
+    set_price_override(engine, PriceOverride(model="gpt-4o", input_per_mtok=Decimal(100),
+                                             output_per_mtok=Decimal(400), valid_from=T0 - timedelta(days=1)))
+    result = reprice(engine, PriceBook.load(engine), T0 - timedelta(hours=1), T0 + timedelta(hours=7))
+    assert result.rows_changed > 0 and result.rollups == "recomputed"
+    # every run's priced cost is again the sum of its calls' (new) costs
+    stale = table_snapshot(engine, """
+        SELECT r.trace_id, r.task FROM task_runs r
+        JOIN (SELECT trace_id, task, sum(cost_usd) AS cost FROM llm_calls GROUP BY trace_id, task) c
+          ON c.trace_id = r.trace_id AND c.task = r.task
+        WHERE r.priced_cost_usd IS DISTINCT FROM c.cost""")
+    assert stale == []
+    assert_rollups_match_runs(engine)
