@@ -1,7 +1,8 @@
 """Seed llm_calls, task_runs and call_rollups_hourly directly (SQLAlchemy Core) for analytics tests.
 
 ``Seed.call`` records a call; ``Seed.run`` records a task run; ``Seed.commit`` writes them, creating
-the weekly partitions the calls need, and writes hourly rollups computed here from the seeded calls
+the weekly partitions the calls need, rebuilds the task-run rollups of the seeded runs' hours, and
+writes hourly call rollups computed here from the seeded calls
 (the same grouping the assembler uses: hour x service x environment x task x call kind x canonical
 model x provider x tier x status, unknown dimensions as ''). Tests write their expected numbers by
 hand; this module only stores what it is given.
@@ -17,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
+from modelmix.assembly.run_rollups import rebuild_run_hours
 from modelmix.assembly.reprice_rollups import SIZE_BOUNDARIES
 from modelmix.db.models import CallRepriceRollupRow, CallRollupRow, LlmCallRow, TaskRunRow
 from modelmix.db.partitions import create_partition, week_start
@@ -191,4 +193,9 @@ class Seed:
                     conn.execute(insert(CallRepriceRollupRow.__table__), reprice_rows)
             if self.runs:
                 conn.execute(insert(TaskRunRow.__table__), self.runs)
+                # the run rollups as the assembler keeps them (their equality with task_runs is
+                # tested against an independent aggregation in tests/assembly/test_run_rollups.py)
+                hours = [r["start_time"].astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+                         for r in self.runs]
+                rebuild_run_hours(conn, min(hours), max(hours) + timedelta(hours=1))
         self.calls, self.runs = [], []
