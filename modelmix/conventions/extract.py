@@ -56,16 +56,45 @@ _OPTIONAL_TEXT = (
 
 
 class Extraction:
-    """Collects typed values and remembers which attribute entries were consumed."""
+    """Collects typed values and remembers which attribute entries were consumed.
 
-    __slots__ = ("view", "winners", "invalid")
+    ``read_present`` reads, in one pass over the fields a span carries, every field a call always
+    needs (``EAGER_READERS``); the other fields are read on demand (``text``, ``count`` ...), which
+    also serve the eager ones from what was read.
+    """
+
+    __slots__ = ("view", "winners", "invalid", "values")
 
     def __init__(self, view: SpanView) -> None:
         self.view = view
         self.winners: dict[str, Any] = {}  # field -> the entry whose value was used
         self.invalid: list[str] = []
+        self.values: dict[str, Any] = {}  # field -> its value (None: none usable), for fields read
+
+    def read_present(self) -> dict[str, Any]:
+        """Read every eager field the span carries; the answer maps field -> value (absent: not sent)."""
+        values = self.values
+        winners = self.winners
+        for field, found in self.view.fields.items():
+            read = EAGER_READERS.get(field)
+            if read is None:
+                continue
+            result = None
+            for entry in found:
+                value = read(entry[2])
+                if value is INVALID:
+                    self.invalid.append(entry[1])
+                elif value is not None:
+                    winners[field] = entry
+                    result = value
+                    break
+            values[field] = result
+        return values
 
     def text(self, field: str) -> str | None:
+        if field in self.values:
+            text: str | None = self.values[field]
+            return text
         found = self.view.fields.get(field)
         if found is None:
             return None
@@ -79,6 +108,8 @@ class Extraction:
 
     def _first(self, field: str, read: Callable[[Any], Any]) -> Any:
         """The first value of ``field`` that ``read`` accepts; values it marks INVALID are noted."""
+        if field in self.values:
+            return self.values[field]
         found = self.view.fields.get(field)
         if found is None:
             return None
@@ -104,37 +135,56 @@ class Extraction:
         return value
 
 
+# Fields every call reads whatever else it carries, with their readers. Reading one records its
+# winning entry, so only fields read unconditionally belong here (a conditional one, such as the
+# embedding model, must stay in the call's attributes when it was not used).
+EAGER_READERS: dict[str, Callable[[Any], Any]] = {
+    keys.PROVIDER: read_str, keys.RESPONSE_MODEL: read_str, keys.REQUEST_MODEL: read_str,
+    **{field: read_count for field in _TOKEN_FIELDS},
+    keys.REPORTED_COST: read_money, keys.STREAMED: read_bool, keys.FINISH_REASON: read_first_str,
+    **{field: read_str for _, field in _OPTIONAL_TEXT if field != keys.FINISH_REASON},
+    keys.ERROR_TYPE: read_str, keys.ENVIRONMENT: read_str,
+}
+
+
 def call_fields(view: SpanView, call_kind: str, *, is_openlit: bool) -> tuple[dict[str, Any], Extraction]:
     """LlmCall keyword arguments (except ids, times, service, status) and the extraction state."""
     ex = Extraction(view)
-    out: dict[str, Any] = {}
-    out["provider"] = _provider(ex)
-    out["response_model"] = ex.text(keys.RESPONSE_MODEL)
-    if out["response_model"] is None and call_kind == CALL_KIND_EMBEDDING:
-        out["response_model"] = ex.text(keys.EMBEDDING_MODEL)
-    out["request_model"] = ex.text(keys.REQUEST_MODEL) or _invocation_model(ex)
-    tokens = {name: ex.count(name) for name in _TOKEN_FIELDS}
+    get = ex.read_present().get
+    raw_provider = get(keys.PROVIDER) or ex.text(keys.HOSTING_PROVIDER)
+    provider = normalize_provider(raw_provider) if raw_provider is not None else _provider_from_address(ex)
+    response_model = get(keys.RESPONSE_MODEL)
+    if response_model is None and call_kind == CALL_KIND_EMBEDDING:
+        response_model = ex.text(keys.EMBEDDING_MODEL)
+    tokens = {keys.INPUT_TOKENS: get(keys.INPUT_TOKENS), keys.OUTPUT_TOKENS: get(keys.OUTPUT_TOKENS),
+              keys.CACHE_READ_TOKENS: get(keys.CACHE_READ_TOKENS),
+              keys.CACHE_WRITE_TOKENS: get(keys.CACHE_WRITE_TOKENS),
+              keys.REASONING_TOKENS: get(keys.REASONING_TOKENS)}
     if tokens[keys.INPUT_TOKENS] is None and tokens[keys.OUTPUT_TOKENS] is None:
         tokens = _langfuse_usage(ex) or tokens
-    notes = _normalize_tokens(tokens, is_openlit and out["provider"] == "anthropic")
-    out.update(tokens)
-    out["reported_cost_usd"] = _reported_cost(ex, is_openlit)
-    out["streamed"] = ex.flag(keys.STREAMED)
-    present = view.fields
-    for name, field in _OPTIONAL_TEXT:  # most spans carry few of these: skip the absent ones
-        out[name] = ex.text(field) if field in present else None
-    modelmix_task, workflow_task = out.pop("modelmix_task"), out.pop("workflow_task")
-    out["task"] = modelmix_task or workflow_task
-    out["verification"] = _verification(ex)
+    notes = _normalize_tokens(tokens, is_openlit and provider == "anthropic")
+    out: dict[str, Any] = {
+        "provider": provider,
+        "response_model": response_model,
+        "request_model": get(keys.REQUEST_MODEL) or _invocation_model(ex),
+        **tokens,
+        "reported_cost_usd": _reported_cost(ex, is_openlit),
+        "streamed": get(keys.STREAMED),
+        "finish_reason": get(keys.FINISH_REASON),
+        "response_id": get(keys.RESPONSE_ID),
+        "session_id": get(keys.SESSION_ID),
+        "user_id": get(keys.USER_ID),
+        "agent_name": get(keys.AGENT_NAME),
+        "escalated_from": get(keys.ESCALATED_FROM),
+        "task": get(keys.MODELMIX_TASK) or get(keys.WORKFLOW_NAME),
+        "verification": _verification(ex) if keys.VERIFICATION in view.fields else view.evaluation,
+    }
     if notes:
         out["_notes"] = notes
     return out, ex
 
 
-def _provider(ex: Extraction) -> str | None:
-    raw = ex.text(keys.PROVIDER) or ex.text(keys.HOSTING_PROVIDER)
-    if raw is not None:
-        return normalize_provider(raw)
+def _provider_from_address(ex: Extraction) -> str | None:
     for field in (keys.SERVER_ADDRESS, keys.API_BASE):
         address = first_str(ex.view, field)
         if address:
