@@ -20,7 +20,7 @@ that the target model cannot price are *unpriceable* and keep their actual cost.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -108,15 +108,18 @@ def _rule(task: ColumnElement[Any], model: ColumnElement[Any], moves: Sequence[M
     return case(*whens, else_=None)
 
 
-def _epoch(hour: ColumnElement[Any], boundaries: Sequence[datetime]) -> ColumnElement[Any]:
-    """How many of the (ascending) epoch boundaries lie at or before ``hour``."""
+def _epoch(hour: ColumnElement[Any], boundaries: Sequence[datetime] | None) -> ColumnElement[Any]:
+    """How many of the (ascending) epoch boundaries lie at or before ``hour``; the hour itself
+    when ``boundaries`` is None (one epoch per hour)."""
+    if boundaries is None:
+        return hour
     if not boundaries:
         return literal(0)
     return func.width_bucket(hour, literal(list(boundaries), ARRAY(DateTime(timezone=True))))
 
 
 def _raw_part(filters: Filters, moves: Sequence[Move], thresholds: Sequence[int], first_attempts_only: bool,
-              ranges: Sequence[tuple[datetime, datetime]] | None, boundaries: Sequence[datetime]) -> Select[Any]:
+              ranges: Sequence[tuple[datetime, datetime]] | None, boundaries: Sequence[datetime] | None) -> Select[Any]:
     """LLM calls of ``llm_calls`` (within ``ranges`` when given) summed per (rule, epoch, provider, band)."""
     c = llm_calls.c
     band: ColumnElement[Any] = literal(0)
@@ -159,7 +162,7 @@ def _raw_part(filters: Filters, moves: Sequence[Move], thresholds: Sequence[int]
 
 
 def _rollup_part(filters: Filters, moves: Sequence[Move], thresholds: Sequence[int], first_attempts_only: bool,
-                 span: tuple[datetime, datetime], boundaries: Sequence[datetime]) -> Select[Any]:
+                 span: tuple[datetime, datetime], boundaries: Sequence[datetime] | None) -> Select[Any]:
     """Rollup rows of the whole hours in ``span`` summed per (rule, epoch, provider, target band).
 
     The target band of a rollup row counts the target thresholds among the fixed boundaries its
@@ -207,7 +210,7 @@ def _rollup_part(filters: Filters, moves: Sequence[Move], thresholds: Sequence[i
 
 
 def _grouped(filters: Filters, moves: Sequence[Move], thresholds: Sequence[int], first_attempts_only: bool,
-             boundaries: Sequence[datetime]) -> Select[Any]:
+             boundaries: Sequence[datetime] | None) -> Select[Any]:
     """Per (rule, epoch, provider, band) sums: from the rollup for whole hours and raw rows for the
     ragged edges when every threshold is a rollup boundary, else from raw rows alone."""
     if not set(thresholds) <= set(SIZE_BOUNDARIES):
@@ -233,9 +236,14 @@ _MEASURES = ("calls", "actual", "input_tokens", "cache_read_tokens", "cache_writ
              "reasoning_tokens", "unpriced", "no_tokens", "no_tokens_cost")
 
 
-def _window_hours(filters: Filters) -> list[datetime]:
-    """The start of every hour that overlaps the window."""
+_MAX_EPOCH_HOURS = 24 * 800  # longer windows are grouped per hour instead of walking every hour's rates
+
+
+def _window_hours(filters: Filters) -> list[datetime] | None:
+    """The start of every hour that overlaps the window; None when there are too many to walk."""
     hour = filters.since.replace(minute=0, second=0, microsecond=0)
+    if filters.until - hour > timedelta(hours=_MAX_EPOCH_HOURS):
+        return None
     hours: list[datetime] = []
     while hour < filters.until:
         hours.append(hour)
@@ -273,6 +281,9 @@ def reprice(
         return []
     thresholds = _thresholds(pricebook, moves, filters)
     hours = _window_hours(filters)
+    if hours is None:  # a window too long to walk hour by hour: one epoch per hour with data
+        rows = conn.execute(_grouped(filters, moves, thresholds, first_attempts_only, None)).all()
+        return _priced(rows, moves, thresholds, pricebook, lambda epoch: epoch)
     # Rows are summed per *epoch*: a run of hours over which every target rate involved is the same,
     # so a price change (or a time-of-day price) still applies from the hour it is in force. The
     # epochs start from the rates of provider-less lookups; a provider found in the rows whose rates
@@ -294,6 +305,12 @@ def reprice(
             break
         boundaries |= more
     starts = [hours[0], *ordered]
+    return _priced(rows, moves, thresholds, pricebook, lambda epoch: starts[int(epoch)])
+
+
+def _priced(rows: Sequence[Any], moves: Sequence[Move], thresholds: Sequence[int], pricebook: PriceLookup,
+            start_of: Callable[[Any], datetime]) -> list[Repriced]:
+    """Sum the grouped rows per move, pricing each group at its target rate at ``start_of(epoch)``."""
     totals = [_Totals() for _ in moves]
     for row in rows:
         acc = totals[int(row.rule)]
@@ -307,7 +324,7 @@ def reprice(
         if not row.calls:
             continue
         actual = Decimal(row.actual)
-        rate = _target_rate(pricebook, row.provider, moves[int(row.rule)].to_model, starts[int(row.epoch)])
+        rate = _target_rate(pricebook, row.provider, moves[int(row.rule)].to_model, start_of(row.epoch))
         cost = None if rate is None else _group_cost(
             pricebook, rate, _band_prompt(thresholds, int(row.band)), input_tokens=int(row.input_tokens),
             cache_read_tokens=int(row.cache_read_tokens), cache_write_tokens=int(row.cache_write_tokens),

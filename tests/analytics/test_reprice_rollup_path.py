@@ -17,6 +17,7 @@ from modelmix.analytics.facts import Split
 from modelmix.analytics.reprice import Move, Repriced, reprice
 from modelmix.assembly import assemble_pending
 from modelmix.pricing.book import PriceBook
+from modelmix.pricing.overrides import PriceOverride
 from tests.analytics.factory import Seed
 from tests.assembly.factory import RANKING, T0, TraceBuilder, store
 
@@ -172,3 +173,55 @@ def test_rollup_path_after_reassembly_moves_tasks_and_escalations(engine: Engine
         raw = [reprice(conn, window, moves, PriceBook(), first_attempts_only=f) for f in (False, True)]
     assert rolled == raw
     assert rolled[0][0].calls > rolled[1][0].calls  # retries are left out of first attempts
+
+
+def changing_book() -> PriceBook:
+    """claude-haiku at $1/$5 for every provider, and at $2/$10 for anthropic from 11:30 on the day."""
+    since = datetime(2026, 1, 1, tzinfo=UTC)
+    return PriceBook([
+        PriceOverride(model="claude-haiku", input_per_mtok=Decimal(1), output_per_mtok=Decimal(5),
+                      valid_from=since, id=1).validated(),
+        PriceOverride(model="claude-haiku", input_per_mtok=Decimal(2), output_per_mtok=Decimal(10),
+                      valid_from=DAY + timedelta(hours=11, minutes=30), provider="anthropic", id=2).validated(),
+    ])
+
+
+def seed_for_price_change(seed: Seed) -> Decimal:
+    """Calls on gpt-4o from 08:00 to 16:59; returns their cost at claude-haiku inside RAGGED, by hand:
+    a call's hour must start at or after 11:30 for the anthropic price to apply (so from 12:00)."""
+    target = Decimal(0)
+    n = 0
+    for hour in range(8, 17):
+        for minute in (5, 35, 55):
+            n += 1
+            at = DAY + timedelta(hours=hour, minutes=minute)
+            provider = "anthropic" if n % 2 else None
+            seed.call(trace_no=n, start=at, model="gpt-4o", task="t", provider=provider, input_tokens=1000 + n,
+                      output_tokens=10 + n, cost="0.01")
+            if RAGGED.since <= at < RAGGED.until:
+                price_in, price_out = (2, 10) if provider == "anthropic" and hour >= 12 else (1, 5)
+                target += Decimal((1000 + n) * price_in + (10 + n) * price_out) / 1_000_000
+    seed.commit()
+    return target
+
+
+def test_a_provider_price_change_inside_the_window_applies_from_its_hour(seed: Seed, engine: Engine) -> None:
+    target = seed_for_price_change(seed)
+    with engine.connect() as conn:
+        [got] = reprice(conn, RAGGED, [Move(None, "gpt-4o", "claude-haiku")], changing_book())
+    assert got.at_target_usd == target
+    assert got.calls == 16 and got.actual_cost_usd == Decimal("0.16")
+
+
+def test_a_very_long_window_is_grouped_per_hour_with_the_same_result(seed: Seed, engine: Engine,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    seed_for_price_change(seed)
+    moves = [Move(None, "gpt-4o", "claude-haiku")]
+    with engine.connect() as conn:
+        by_epoch = reprice(conn, RAGGED, moves, changing_book())
+        monkeypatch.setattr(reprice_module, "_MAX_EPOCH_HOURS", 1)
+        by_hour = reprice(conn, RAGGED, moves, changing_book())
+        everything = reprice(conn, Filters(datetime(1970, 1, 1, tzinfo=UTC), datetime(2262, 1, 1, tzinfo=UTC)),
+                             moves, changing_book())
+    assert by_hour == by_epoch
+    assert everything[0].calls == 27
