@@ -110,13 +110,15 @@ def decode_traces(
             for span in scope_spans.spans:
                 trace_id, span_id, parent_id = span.trace_id, span.span_id, span.parent_span_id
                 start_ns = span.start_time_unix_nano
-                problem = _problem(trace_id, span_id, parent_id, start_ns, oldest_ns, newest_ns,
-                                   max_span_age_days)
-                if problem is not None:
-                    rejected += 1
-                    if len(messages) < MAX_MESSAGES:
-                        messages.append(f"span {span_id[:8].hex()} of trace {trace_id[:16].hex()}: {problem}")
-                    continue
+                if (len(trace_id) != 16 or len(span_id) != 8 or trace_id == _ZERO_TRACE or span_id == _ZERO_SPAN
+                        or (parent_id and len(parent_id) != 8) or not oldest_ns <= start_ns <= newest_ns):
+                    problem = _problem(trace_id, span_id, parent_id, start_ns, oldest_ns, newest_ns,
+                                       max_span_age_days)  # the valid common case skips the call
+                    if problem is not None:
+                        rejected += 1
+                        if len(messages) < MAX_MESSAGES:
+                            messages.append(f"span {span_id[:8].hex()} of trace {trace_id[:16].hex()}: {problem}")
+                        continue
                 key = (trace_id, span_id)
                 if key in parents:
                     repeated += 1
@@ -204,7 +206,7 @@ def _candidate(item: _Span, capture_content: bool) -> Candidate:
     fields, ex = call_fields(view, call_kind, is_openlit=is_openlit)
     if view.fields.get(keys.OPERATION):
         ex.winners[keys.OPERATION] = view.fields[keys.OPERATION][0]
-    notes = fields.pop("_notes", {})
+    notes = fields.pop("_notes", None) or {}
     if item.end_ns is None and span.end_time_unix_nano:
         notes["_end_before_start"] = True
     status = span.status
@@ -216,13 +218,11 @@ def _candidate(item: _Span, capture_content: bool) -> Candidate:
         raw_error_type, error_type = error_type, normalize_error_type(error_type)
         if raw_error_type != error_type:
             notes["_raw_error_type"] = raw_error_type
-    fields.update(
-        call_kind=call_kind,
-        operation=operation,
-        environment=ex.text(keys.ENVIRONMENT) or context.environment,
-        status=STATUS_ERROR if is_error else STATUS_OK,
-        error_type=error_type,
-    )
+    fields["call_kind"] = call_kind
+    fields["operation"] = operation
+    fields["environment"] = ex.text(keys.ENVIRONMENT) or context.environment
+    fields["status"] = STATUS_ERROR if is_error else STATUS_OK
+    fields["error_type"] = error_type
     attributes = call_attributes(ex, notes, capture_content)
     candidate = Candidate(item.trace_id, item.span_id, item.parent_id, item.start_ns, item.end_ns, span.kind,
                           fields, attributes)

@@ -19,8 +19,9 @@ insertion), so a writer tries it first and falls back to the second on ``UniqueV
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from json import encoder as json_encoder
 from typing import Any
 
 import psycopg
@@ -137,10 +138,33 @@ def _json_default(value: object) -> str:
     return str(value)
 
 
+def _compact_encoder() -> Callable[[object], str]:
+    """``json.dumps(obj, default=_json_default, ensure_ascii=False, separators=(",", ":"))``, built once.
+
+    ``json.dumps`` with arguments builds a new encoder per call, which costs several times the
+    encoding of a call's few attributes. The C encoder is made without a circular-reference check
+    (``markers=None``): the values encoded here are trees built by the decoder, and a shared check
+    dict would not be safe across threads.
+    """
+    make_encoder = getattr(json_encoder, "c_make_encoder", None)
+    if make_encoder is None:  # pragma: no cover - CPython ships the C accelerator
+        return json.JSONEncoder(default=_json_default, ensure_ascii=False, separators=(",", ":")).encode
+    encode = make_encoder(None, _json_default, json_encoder.encode_basestring, None, ":", ",", False, False, True)
+    join = "".join
+
+    def dumps(obj: object) -> str:
+        return join(encode(obj, 0))
+
+    return dumps
+
+
+_encode = _compact_encoder()
+
+
 def _dumps(obj: object) -> str:
-    text = json.dumps(obj, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    text = _encode(obj)
     if _NUL_ESCAPED in text:  # a U+0000 somewhere in a key or value
-        text = json.dumps(_scrub_nul(obj), default=_json_default, ensure_ascii=False, separators=(",", ":"))
+        text = _encode(_scrub_nul(obj))
     return text
 
 
