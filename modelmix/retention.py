@@ -64,6 +64,7 @@ _DELETE_DERIVED = (
     "DELETE FROM task_run_rollups_hourly WHERE hour < :cut",
     "DELETE FROM task_run_cost_days WHERE day + interval '1 day' <= :cut",
     "DELETE FROM call_reprice_rollups_hourly WHERE hour < :cut",
+    "DELETE FROM call_model_names_hourly WHERE hour < :cut",
 )
 
 

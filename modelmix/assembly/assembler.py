@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from modelmix.assembly.locks import start_assembly_transaction
+from modelmix.assembly.model_names import apply_batch_to_model_names
 from modelmix.assembly.ranking import ModelRanking, load_ranking
 from modelmix.assembly.reprice_rollups import apply_batch_to_reprice_rollups
 from modelmix.assembly.resolve import resolve_calls, write_calls
@@ -75,6 +76,7 @@ def _assemble_claimed(conn: Connection, ranking: ModelRanking, traces: int) -> A
         apply_run_delta(conn)
         stats.rollup_groups, stats.rollup_groups_recomputed = apply_batch_to_rollups(conn)
         apply_batch_to_reprice_rollups(conn)
+        apply_batch_to_model_names(conn)
     conn.execute(_MARK_ASSEMBLED)
     return stats
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, Engine, text
 
 from modelmix.assembly.locks import start_assembly_transaction
+from modelmix.assembly.model_names import rebuild_model_name_hours
 from modelmix.assembly.ranking import ModelRanking, load_ranking
 from modelmix.assembly.reprice_rollups import rebuild_reprice_hours
 from modelmix.assembly.resolve import TASK_SOURCES
@@ -288,5 +289,6 @@ def recompute_hours(
             written += int(conn.execute(_INSERT_HOURS, {"lo": lo, "hi": hi, "n": DIM_MAX_CHARS, "sources": sources}).rowcount or 0)
             rebuild_run_hours(conn, lo, hi)
             rebuild_reprice_hours(conn, lo, hi)
+            rebuild_model_name_hours(conn, lo, hi)
         lo = hi
     return written

@@ -376,3 +376,31 @@ class ReviewSnapshotRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSONB)
     markdown: Mapped[str] = mapped_column(Text)
     html: Mapped[str] = mapped_column(Text)
+
+
+class CallModelNameRollupRow(Base):
+    """Hourly count of calls by provider x served model x canonical model, kept by the assembler.
+
+    Each call is counted once, when it is first assembled; the served model is
+    ``coalesce(model, response_model, request_model)`` (calls with none are not counted). Unknown
+    provider or canonical model is ``''``; names are cut to 200 characters like other rollup dimensions.
+    """
+
+    __tablename__ = "call_model_names_hourly"
+    __table_args__ = (PrimaryKeyConstraint("hour", "provider", "model", "canonical_model"),)
+
+    hour: Mapped[datetime] = mapped_column(UtcDateTime)
+    provider: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(Text)
+    canonical_model: Mapped[str] = mapped_column(Text)
+    calls: Mapped[int] = mapped_column(BigInteger)
+
+
+# Partial indexes on llm_calls (migration 0004): calls not assembled yet (leave the index once the
+# assembler resolves them), and failed calls.
+UNASSEMBLED_PREDICATE = (
+    "task_source IS NULL OR task_source <> ALL (ARRAY['call_attribute', 'ancestor_task', "
+    "'workflow_name', 'trace_name', 'root_span_name', 'service_name'])"
+)
+Index("ix_llm_calls_unassembled", LlmCallRow.__table__.c.start_time, postgresql_where=text(UNASSEMBLED_PREDICATE))
+Index("ix_llm_calls_errors", LlmCallRow.__table__.c.start_time, postgresql_where=text("status = 'error'"))

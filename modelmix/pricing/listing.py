@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import BigInteger, ColumnElement, Engine, Select, func, literal, select, text, union_all
 
-from modelmix.db.models import LlmCallRow
+from modelmix.db.models import UNASSEMBLED_PREDICATE, CallModelNameRollupRow, LlmCallRow
 from modelmix.pricing.book import PriceBook
 from modelmix.pricing.overrides import read_overrides
 from modelmix.pricing.rates import Rate
+
+NAME_MAX_CHARS = 200  # as modelmix.assembly.model_names stores them
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,19 +40,51 @@ class SeenModel:
     calls: int
 
 
+def _ceil_hour(moment: datetime) -> datetime:
+    """The first whole UTC hour at or after ``moment`` (a naive moment is read as UTC)."""
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    floor = moment.replace(minute=0, second=0, microsecond=0)
+    return floor if floor == moment else floor + timedelta(hours=1)
+
+
+def _raw_names(*conditions: ColumnElement[bool]) -> Select[Any]:
+    """Raw calls as (provider, served model, canonical model, 1), keyed like the hourly table."""
+    c = LlmCallRow.__table__.c
+    served = func.coalesce(c.model, c.response_model, c.request_model)
+    return select(
+        func.left(func.coalesce(c.provider, ""), NAME_MAX_CHARS).label("provider"),
+        func.left(served, NAME_MAX_CHARS).label("model"),
+        func.left(func.coalesce(c.canonical_model, ""), NAME_MAX_CHARS).label("canonical_model"),
+        literal(1, BigInteger).label("calls"),
+    ).where(served.is_not(None), *conditions)
+
+
 def models_seen(engine: Engine, since: datetime, limit: int = 500) -> list[SeenModel]:
-    """Distinct (provider, served model) of calls since ``since``, busiest first."""
-    served = func.coalesce(LlmCallRow.model, LlmCallRow.response_model, LlmCallRow.request_model)
+    """Distinct (provider, served model) of calls since ``since``, busiest first.
+
+    The served model is ``coalesce(model, response_model, request_model)``; names are cut to 200
+    characters and an empty provider reads as unknown (None). Assembled calls of whole hours come
+    from ``call_model_names_hourly``; the partial hour at ``since`` and the calls not assembled yet
+    come from raw rows (the ``start_time`` and ``ix_llm_calls_unassembled`` indexes), all in one
+    statement, so every call is counted exactly once."""
+    edge = _ceil_hour(since)
+    c = LlmCallRow.__table__.c
+    h = CallModelNameRollupRow.__table__.c
+    parts = union_all(
+        select(h.provider, h.model, h.canonical_model, h.calls).where(h.hour >= edge),
+        _raw_names(c.start_time >= since, c.start_time < edge),
+        _raw_names(c.start_time >= edge, text(f"({UNASSEMBLED_PREDICATE})")),
+    ).subquery("parts")
+    calls = func.sum(parts.c.calls)
     query = (
-        select(LlmCallRow.provider, served.label("model"), func.max(LlmCallRow.canonical_model),
-               func.count().label("calls"))
-        .where(LlmCallRow.start_time >= since, served.is_not(None))
-        .group_by(LlmCallRow.provider, served)
-        .order_by(func.count().desc(), served)
-        .limit(limit)
+        select(func.nullif(parts.c.provider, ""), parts.c.model, func.max(func.nullif(parts.c.canonical_model, "")),
+               calls)
+        .group_by(parts.c.provider, parts.c.model)
+        .order_by(calls.desc(), parts.c.model, parts.c.provider)
+        .limit(int(limit))
     )
     with engine.connect() as conn:
-        return [SeenModel(p, m, c, int(n)) for p, m, c, n in conn.execute(query)]
+        return [SeenModel(p, m, cm, int(n)) for p, m, cm, n in conn.execute(query)]
 
 
 def list_prices(engine: Engine | None, pricebook: PriceBook, at: datetime,
