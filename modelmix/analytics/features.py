@@ -1,20 +1,24 @@
 """What the downgrade-candidate rule looks at: per (task, model) features of first-attempt calls.
 
-``group_features`` reads first-attempt LLM calls (not escalation retries) of the window from
-``llm_calls`` — bounded to the most recent ``FEATURE_ROW_CAP`` calls — and describes each
-(task, canonical model) group: size percentiles, tool use, finish reasons. Run evidence (how
+``group_features`` describes each (task, canonical model) group of first-attempt LLM calls (not
+escalation retries) of the window. Which groups exist, their busiest provider and their mean input
+and output tokens (over calls with a known cost and token counts) come from the re-pricing rollup
+(``call_reprice_rollups_hourly``) for the whole hours of the window, so a group active only early
+in the window is still found. Size p90s, tool use and finish reasons need single calls: they come
+from the most recent ``FEATURE_ROW_CAP`` first-attempt calls of ``llm_calls``; a group with no call
+in that sample has them unknown (so it is never judged "simple"). Run evidence (how
 often runs started on a model fail) lives in ``modelmix.analytics.run_evidence``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, SmallInteger, and_, case, cast, func, select
 
-from modelmix.analytics.facts import raw_conditions, raw_dimension
+from modelmix.analytics.facts import raw_conditions, raw_dimension, split_window
 from modelmix.analytics.filters import Filters
-from modelmix.analytics.tables import llm_calls
+from modelmix.analytics.tables import llm_calls, reprice_rollups
 
 FEATURE_ROW_CAP = 50_000  # sample size: ~0.1 s at 10 million calls (200,000 took ~0.6 s)
 TOOL_FINISH = ("tool_calls", "tool_use", "function_call")
@@ -60,7 +64,7 @@ class GroupFeatures:
                 and (normal is None or normal >= SIMPLE_MIN_NORMAL_FINISH))
 
 
-def group_features(conn: Connection, filters: Filters, cap: int = FEATURE_ROW_CAP) -> list[GroupFeatures]:
+def _sampled_features(conn: Connection, filters: Filters, cap: int = FEATURE_ROW_CAP) -> list[GroupFeatures]:
     """Features of every (task, canonical model) group of first-attempt LLM calls in the window."""
     c = llm_calls.c
     finish = func.lower(c.finish_reason)
@@ -109,3 +113,54 @@ def group_features(conn: Connection, filters: Filters, cap: int = FEATURE_ROW_CA
         )
         for row in conn.execute(stmt)
     ]
+
+
+def _rollup_groups(conn: Connection, filters: Filters) -> dict[tuple[str, str], GroupFeatures]:
+    """Groups of the window's whole hours with their busiest provider and mean token counts."""
+    split = split_window(filters.since, filters.until)
+    if split.rollup_range is None:
+        return {}
+    r = reprice_rollups.c
+    conds = [r.hour >= split.rollup_range[0], r.hour < split.rollup_range[1], r.first_attempt,
+             r.canonical_model != ""]
+    if filters.services:
+        conds.append(r.service.in_(filters.services))
+    if filters.environments:
+        conds.append(r.environment.in_(filters.environments))
+    if filters.tasks:
+        conds.append(r.task.in_(filters.tasks))
+    stmt = (select(r.task, r.canonical_model, r.provider, func.sum(r.calls).label("calls"),
+                   func.sum(r.priceable_calls).label("priceable"), func.sum(r.input_tokens).label("input"),
+                   func.sum(r.output_tokens).label("output"))
+            .where(and_(*conds)).group_by(r.task, r.canonical_model, r.provider))
+    totals: dict[tuple[str, str], list[int]] = {}
+    busiest: dict[tuple[str, str], tuple[int, str]] = {}
+    for row in conn.execute(stmt):
+        key = (row.task, row.canonical_model)
+        acc = totals.setdefault(key, [0, 0, 0, 0])
+        for i, value in enumerate((row.calls, row.priceable, row.input, row.output)):
+            acc[i] += int(value)
+        if key not in busiest or (int(row.calls), row.provider) > busiest[key]:
+            busiest[key] = (int(row.calls), row.provider)
+    out = {}
+    for (task, model), (calls, priceable, input_tokens, output_tokens) in totals.items():
+        out[(task, model)] = GroupFeatures(
+            task=task, model=model, provider=busiest[(task, model)][1], calls=calls, errors=0,
+            mean_input_tokens=input_tokens / priceable if priceable else None,
+            mean_output_tokens=output_tokens / priceable if priceable else None,
+            p90_input_tokens=None, p90_output_tokens=None, tool_calls=0, finish_known=0, normal_finish=0)
+    return out
+
+
+def group_features(conn: Connection, filters: Filters, cap: int = FEATURE_ROW_CAP) -> list[GroupFeatures]:
+    """Features of every (task, canonical model) group of first-attempt LLM calls in the window."""
+    groups = _rollup_groups(conn, filters)
+    for sampled in _sampled_features(conn, filters, cap):
+        whole = groups.get((sampled.task, sampled.model))
+        if whole is None or whole.mean_input_tokens is None:
+            groups[(sampled.task, sampled.model)] = sampled
+        else:  # window-wide group, provider and means; the sample's size and finish details
+            groups[(sampled.task, sampled.model)] = replace(
+                sampled, provider=whole.provider, calls=max(whole.calls, sampled.calls),
+                mean_input_tokens=whole.mean_input_tokens, mean_output_tokens=whole.mean_output_tokens)
+    return [groups[key] for key in sorted(groups)]

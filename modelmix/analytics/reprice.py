@@ -32,7 +32,6 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Select,
-    Table,
     and_,
     case,
     func,
@@ -45,11 +44,8 @@ from sqlalchemy import (
 from modelmix.analytics.facts import raw_conditions, raw_dimension, split_window
 from modelmix.analytics.filters import Filters
 from modelmix.analytics.protocols import PriceLookup
-from modelmix.analytics.tables import llm_calls
+from modelmix.analytics.tables import llm_calls, reprice_rollups
 from modelmix.assembly.reprice_rollups import SIZE_BOUNDARIES
-from modelmix.db.models import CallRepriceRollupRow
-
-reprice_rollups: Table = CallRepriceRollupRow.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)

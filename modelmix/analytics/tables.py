@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Table
 
 from modelmix.db.models import (
+    CallRepriceRollupRow,
     CallRollupRow,
     LlmCallRow,
     ModelPriceRow,
@@ -21,3 +22,4 @@ model_prices: Table = ModelPriceRow.__table__  # type: ignore[assignment]
 model_tiers: Table = ModelTierRow.__table__  # type: ignore[assignment]
 run_rollups: Table = TaskRunRollupRow.__table__  # type: ignore[assignment]
 run_cost_days: Table = TaskRunCostDayRow.__table__  # type: ignore[assignment]
+reprice_rollups: Table = CallRepriceRollupRow.__table__  # type: ignore[assignment]
