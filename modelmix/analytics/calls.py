@@ -7,10 +7,11 @@ by the window (``start_time`` index) and by a row limit.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
+import psycopg
+from sqlalchemy import ColumnElement, Engine, and_, bindparam, func, literal_column, or_, select
 
 from modelmix.analytics.convert import frame, money_float
 from modelmix.analytics.facts import raw_conditions
@@ -40,7 +41,8 @@ def _call_conditions(filters: Filters, model: str | None, status: str | None, te
     if status is not None:
         if status not in STATUSES:
             raise FilterError(f"status must be one of {STATUSES}, got {status!r}")
-        conds.append(c.status == status)
+        # inlined (a checked constant) so that even a generic plan can use the partial index on errors
+        conds.append(c.status == bindparam(None, status, literal_execute=True))
     if text_filter:
         needle = str(text_filter)
         conds.append(or_(*(column.icontains(needle, autoescape=True) for column in (
@@ -100,12 +102,63 @@ def calls_page(
                         limit=limit, offset=offset)
 
 
+def _python_float(expression: str) -> str:
+    """SQL rendering a double as Python's ``repr`` of the float does (``200.0``, ``0.01``, ``1e-05``):
+    PostgreSQL already prints the shortest exact digits; integral values get the ``.0`` Python adds."""
+    return (f"CASE WHEN {expression} = trunc({expression}) AND abs({expression}) < 1e15 "
+            f"THEN {expression}::text || '.0' ELSE {expression}::text END")
+
+
+# How each CSV column is written: ids as hex, times in UTC with microseconds, money and durations
+# as Python floats, booleans as True/False, unknown (NULL) and empty text as an empty field.
+_CSV_TEXT = {"trace_id", "span_id", "start_time", "duration_ms", "cost_usd", "reported_cost_usd", "streamed",
+             "input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens"}
+_CSV_EXPRESSIONS = {
+    "trace_id": "encode(llm_calls.trace_id, 'hex')",
+    "span_id": "encode(llm_calls.span_id, 'hex')",
+    "start_time": "to_char(llm_calls.start_time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00:00'",
+    "duration_ms": _python_float("llm_calls.duration_ms"),
+    "cost_usd": _python_float("llm_calls.cost_usd::float8"),
+    "reported_cost_usd": _python_float("llm_calls.reported_cost_usd::float8"),
+    "streamed": "CASE WHEN llm_calls.streamed THEN 'True' WHEN NOT llm_calls.streamed THEN 'False' END",
+    **{name: f"llm_calls.{name}" for name in ("input_tokens", "cache_read_tokens", "cache_write_tokens",
+                                              "output_tokens", "reasoning_tokens")},
+}
+
+
+def _csv_column(name: str) -> ColumnElement[object]:
+    if name in _CSV_TEXT:
+        return literal_column(_CSV_EXPRESSIONS[name]).label(name)
+    return func.nullif(llm_calls.c[name], "").label(name)  # empty text is written as an empty field
+
+
 def calls_csv(engine: Engine, filters: Filters, *, model: str | None = None, status: str | None = None,
               text_filter: str | None = None, max_rows: int = MAX_CSV_ROWS) -> str:
-    """The same selection as ``calls_page`` as CSV text (header + up to ``max_rows`` rows)."""
-    page = select_calls(engine, filters, model=model, status=status, text_filter=text_filter,
-                        limit=max_rows, cap=MAX_CSV_ROWS)
-    return str(page.to_csv(index=False))
+    """The same selection as ``calls_page`` as CSV text (header + up to ``max_rows`` rows, newest first).
+
+    PostgreSQL writes the CSV itself (``COPY ... TO STDOUT``), so no row becomes a Python object.
+    Columns are ``CALL_COLUMNS``: ids as hex, ``start_time`` as ``YYYY-MM-DD HH:MM:SS.ffffff+00:00``,
+    money and durations as Python floats (``0.01``), token counts as integers, ``streamed`` as
+    True/False, and an unknown value (or empty text) as an empty field, never 0."""
+    if not 1 <= int(max_rows) <= MAX_CSV_ROWS:
+        raise FilterError(f"max_rows must be between 1 and {MAX_CSV_ROWS}, got {max_rows!r}")
+    c = llm_calls.c
+    stmt = (
+        select(*[_csv_column(name) for name in CALL_COLUMNS])
+        .select_from(llm_calls)
+        .where(and_(*_call_conditions(filters, model, status, text_filter, False)))
+        .order_by(c.start_time.desc(), c.trace_id, c.span_id)
+        .limit(int(max_rows))
+    )
+    compiled = stmt.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
+    chunks: list[bytes] = []
+    copy_sql = f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv, HEADER)"
+    with engine.connect() as conn:
+        dbapi = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
+        with dbapi.cursor() as cursor, cursor.copy(copy_sql, compiled.params) as copy:
+            chunks.extend(bytes(chunk) for chunk in copy)
+        conn.rollback()
+    return b"".join(chunks).decode("utf-8")
 
 
 DISAGREEMENT_COLUMNS = [

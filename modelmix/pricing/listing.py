@@ -11,7 +11,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Engine, Select, func, literal, select, text, union_all
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    Engine,
+    Select,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 
 from modelmix.db.models import UNASSEMBLED_PREDICATE, CallModelNameRollupRow, LlmCallRow
 from modelmix.pricing.book import PriceBook
@@ -70,11 +81,14 @@ def models_seen(engine: Engine, since: datetime, limit: int = 500) -> list[SeenM
     edge = _ceil_hour(since)
     c = LlmCallRow.__table__.c
     h = CallModelNameRollupRow.__table__.c
-    parts = union_all(
+    # the predicate is written out verbatim so the planner matches it to the partial index
+    unassembled = literal_column(f"({UNASSEMBLED_PREDICATE})", Boolean)
+    selects: list[Select[Any]] = [
         select(h.provider, h.model, h.canonical_model, h.calls).where(h.hour >= edge),
         _raw_names(c.start_time >= since, c.start_time < edge),
-        _raw_names(c.start_time >= edge, text(f"({UNASSEMBLED_PREDICATE})")),
-    ).subquery("parts")
+        _raw_names(c.start_time >= edge, unassembled),
+    ]
+    parts = union_all(*selects).subquery("parts")
     calls = func.sum(parts.c.calls)
     query = (
         select(func.nullif(parts.c.provider, ""), parts.c.model, func.max(func.nullif(parts.c.canonical_model, "")),
