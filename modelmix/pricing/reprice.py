@@ -46,6 +46,7 @@ _UPDATE = text(
     "WHERE c.trace_id = v.trace_id AND c.span_id = v.span_id AND c.start_time = v.start_time "
     "AND c.start_time >= :lo AND c.start_time < :hi"
 )
+_NEXT_CALL = text("SELECT min(start_time) FROM llm_calls WHERE start_time >= :lo AND start_time < :until")
 _REOPEN = text(
     "UPDATE trace_activity SET assembled_at = NULL "
     "WHERE trace_id = ANY(CAST(:trace_ids AS bytea[])) AND assembled_at IS NOT NULL"
@@ -83,7 +84,15 @@ def reprice(engine: Engine, pricebook: PriceBook, since: datetime, until: dateti
     seen = changed = unpriced = 0
     first: datetime | None = None
     last: datetime | None = None
+    next_call: datetime | None = since
     for index, (lo, hi) in enumerate(days, start=1):
+        if next_call is not None and next_call < lo:  # find the next stored call (the index answers)
+            with engine.connect() as conn:
+                next_call = conn.execute(_NEXT_CALL, {"lo": lo, "until": until}).scalar_one_or_none()
+        if next_call is None or next_call >= hi:  # an empty day: nothing to read
+            if progress is not None:
+                progress(RepriceProgress(lo, index, len(days), seen, changed))
+            continue
         with engine.begin() as conn:
             stats = _reprice_day(conn, pricebook, lo, hi, batch_rows)
         seen, changed, unpriced = seen + stats.seen, changed + stats.changed, unpriced + stats.unpriced

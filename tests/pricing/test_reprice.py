@@ -140,3 +140,12 @@ def test_reprice_brings_the_assemblers_hourly_rollups_up_to_date(engine: Engine)
 def rollup_cost(engine: Engine) -> Decimal:
     with engine.connect() as conn:
         return Decimal(conn.execute(select(func.sum(CallRollupRow.cost_usd))).scalar_one() or 0)
+
+
+def test_reprice_over_decades_reads_only_the_days_that_hold_calls(engine: Engine) -> None:
+    ids = seed(engine)
+    seen_days: list[datetime] = []
+    result = reprice(engine, PriceBook.load(engine), at("1990-01-01T00:00"), at("2040-01-01T00:00"),
+                     progress=lambda p: seen_days.append(p.day), recompute_rollups=False)
+    assert result.rows_seen == len(ids)  # every seeded call, wherever it lies
+    assert result.days == len(seen_days) == (at("2040-01-01T00:00") - at("1990-01-01T00:00")).days
