@@ -237,7 +237,12 @@ def _mark_aggregates(spans: list[_Span], parents: dict[tuple[bytes, bytes], byte
         for item in spans
         if item.candidate is not None and item.candidate.dropped_by is None
     }
+    per_trace: dict[bytes, int] = {}
+    for trace_id, _span_id in live:
+        per_trace[trace_id] = per_trace.get(trace_id, 0) + 1
     for (trace_id, span_id), item in live.items():
+        if per_trace[trace_id] < 2:
+            continue  # the only surviving call of its trace in this request has none below it
         kind = item.candidate.fields["call_kind"]  # type: ignore[union-attr]
         current = parents.get((trace_id, span_id))
         for _ in range(_MAX_ANCESTRY):

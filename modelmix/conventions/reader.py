@@ -33,7 +33,7 @@ Entry = tuple[int, str, Any]  # (precedence rank, key, plain value: see ``values
 class SpanView:
     """A span's attributes sorted by role, each value read once into its plain form."""
 
-    fields: dict[str, list[Entry]]  # field -> its entries, best rank first
+    fields: dict[str, tuple[Entry, ...]]  # field -> its entries, best rank first
     leftovers: dict[str, Any]  # key -> JSON-safe value
     content: list[tuple[str, Any]] = field(default_factory=list)  # (key, AnyValue), only with capture
     has_llm_prompts: bool = False  # OpenInference llm.prompts.* seen (a text completion)
@@ -41,9 +41,9 @@ class SpanView:
     evaluation: str | None = None  # pass | fail from gen_ai.evaluation.result events
     content_events: list[dict[str, Any]] = field(default_factory=list)
 
-    def candidates(self, name: str) -> list[Entry]:
+    def candidates(self, name: str) -> tuple[Entry, ...]:
         """A field's entries, best rank first (empty when absent)."""
-        return self.fields.get(name) or []
+        return self.fields.get(name) or ()
 
 
 def _rank(candidate: Entry) -> int:
@@ -51,7 +51,7 @@ def _rank(candidate: Entry) -> int:
 
 
 def read_span(span: Any, capture_content: bool) -> SpanView:
-    fields: dict[str, list[Entry]] = {}
+    fields: dict[str, tuple[Entry, ...]] = {}
     leftovers: dict[str, Any] = {}
     view = SpanView(fields, leftovers)
     for entry in span.attributes:
@@ -64,10 +64,9 @@ def read_span(span: Any, capture_content: bool) -> SpanView:
             name = key_class[0]
             slot = fields.get(name)
             if slot is None:
-                fields[name] = [item]
-            else:
-                slot.append(item)
-                slot.sort(key=_rank)  # aliases together are rare; keep best rank first
+                fields[name] = (item,)  # one-tuples come from a free list: cheaper than a list
+            else:  # aliases together are rare; keep best rank first
+                fields[name] = tuple(sorted((*slot, item), key=_rank))
         elif key_class is keys.LEFTOVER:
             value = entry.value
             text = value.string_value
