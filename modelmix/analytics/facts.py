@@ -12,7 +12,7 @@ in the group is priced; ``unpriced_calls`` counts the rest, so unknown cost is n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -73,14 +73,22 @@ def _in(column: ColumnElement[Any], values: tuple[str, ...]) -> ColumnElement[bo
     return column.in_(values)
 
 
-def rollup_conditions(filters: Filters, call_kind: str | None) -> list[ColumnElement[bool]]:
+def dimension_conditions(filters: Filters, column: Callable[[str], ColumnElement[Any]]
+                         ) -> list[ColumnElement[bool]]:
+    """The service / environment / task filters on the columns ``column(name)`` gives (a rollup's
+    own columns, or raw columns normalized as the rollups store them)."""
     conds: list[ColumnElement[bool]] = []
     if filters.services:
-        conds.append(_in(rollups.c.service, filters.services))
+        conds.append(_in(column("service"), filters.services))
     if filters.environments:
-        conds.append(_in(rollups.c.environment, filters.environments))
+        conds.append(_in(column("environment"), filters.environments))
     if filters.tasks:
-        conds.append(_in(rollups.c.task, filters.tasks))
+        conds.append(_in(column("task"), filters.tasks))
+    return conds
+
+
+def rollup_conditions(filters: Filters, call_kind: str | None) -> list[ColumnElement[bool]]:
+    conds = dimension_conditions(filters, lambda name: rollups.c[name])
     if call_kind is not None:
         conds.append(rollups.c.call_kind == call_kind)
     return conds

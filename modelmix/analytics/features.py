@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, SmallInteger, and_, case, cast, func, select
 
-from modelmix.analytics.facts import raw_conditions, raw_dimension, split_window
+from modelmix.analytics.facts import dimension_conditions, raw_conditions, raw_dimension, split_window
 from modelmix.analytics.filters import Filters
 from modelmix.analytics.tables import llm_calls, reprice_rollups
 
@@ -122,13 +122,7 @@ def _rollup_groups(conn: Connection, filters: Filters) -> dict[tuple[str, str], 
         return {}
     r = reprice_rollups.c
     conds = [r.hour >= split.rollup_range[0], r.hour < split.rollup_range[1], r.first_attempt,
-             r.canonical_model != ""]
-    if filters.services:
-        conds.append(r.service.in_(filters.services))
-    if filters.environments:
-        conds.append(r.environment.in_(filters.environments))
-    if filters.tasks:
-        conds.append(r.task.in_(filters.tasks))
+             r.canonical_model != "", *dimension_conditions(filters, lambda name: r[name])]
     stmt = (select(r.task, r.canonical_model, r.provider, func.sum(r.calls).label("calls"),
                    func.sum(r.priceable_calls).label("priceable"), func.sum(r.input_tokens).label("input"),
                    func.sum(r.output_tokens).label("output"))

@@ -41,7 +41,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from modelmix.analytics.facts import raw_conditions, raw_dimension, split_window
+from modelmix.analytics.facts import dimension_conditions, raw_conditions, raw_dimension, split_window
 from modelmix.analytics.filters import Filters
 from modelmix.analytics.protocols import PriceLookup
 from modelmix.analytics.tables import llm_calls, reprice_rollups
@@ -168,13 +168,8 @@ def _rollup_part(filters: Filters, moves: Sequence[Move], thresholds: Sequence[i
     for threshold in thresholds:
         band = band + case((r.size_band > SIZE_BOUNDARIES.index(threshold), 1), else_=0)
     conds: list[ColumnElement[bool]] = [r.hour >= span[0], r.hour < span[1],
-                                        r.canonical_model.in_(sorted({m.from_model for m in moves}))]
-    if filters.services:
-        conds.append(r.service.in_(filters.services))
-    if filters.environments:
-        conds.append(r.environment.in_(filters.environments))
-    if filters.tasks:
-        conds.append(r.task.in_(filters.tasks))
+                                        r.canonical_model.in_(sorted({m.from_model for m in moves})),
+                                        *dimension_conditions(filters, lambda name: r[name])]
     if first_attempts_only:
         conds.append(r.first_attempt)
     inner = (

@@ -33,7 +33,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from modelmix.analytics.facts import BUCKETS, Bucket, split_window
+from modelmix.analytics.facts import BUCKETS, Bucket, dimension_conditions, split_window
 from modelmix.analytics.filters import Filters
 from modelmix.analytics.tables import run_cost_days, run_rollups, task_runs
 from modelmix.cost_buckets import bucket_sql, interpolate, rank_value
@@ -68,17 +68,6 @@ def raw_run_dimension(name: str) -> ColumnElement[Any]:
     return func.left(func.coalesce(column, literal("")), _DIM_MAX_CHARS)
 
 
-def _dimension_conditions(filters: Filters, column: Any) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = []
-    if filters.services:
-        conds.append(column("service").in_(filters.services))
-    if filters.environments:
-        conds.append(column("environment").in_(filters.environments))
-    if filters.tasks:
-        conds.append(column("task").in_(filters.tasks))
-    return conds
-
-
 def _in_ranges(column: ColumnElement[Any], ranges: Sequence[tuple[datetime, datetime]]) -> ColumnElement[bool]:
     if not ranges:
         return false()
@@ -93,7 +82,7 @@ def _rollup_part(filters: Filters, span: tuple[datetime, datetime], dims: Sequen
         cols.append(func.date_trunc(bucket, r.hour, "UTC").label("bucket"))
     cols += [r[d].label(d) for d in dims]
     cols += [r[m].label(m) for m in MEASURES]
-    conds = [r.hour >= span[0], r.hour < span[1], *_dimension_conditions(filters, lambda n: r[n])]
+    conds = [r.hour >= span[0], r.hour < span[1], *dimension_conditions(filters, lambda n: r[n])]
     return select(*cols).where(and_(*conds))
 
 
@@ -115,7 +104,7 @@ def _raw_part(filters: Filters, ranges: Sequence[tuple[datetime, datetime]], dim
         func.coalesce(func.sum(t.escalation_cost_usd), 0).label("escalation_cost_usd"),
     ]
     # only the edge ranges bound start_time, so the index reads just them (not the whole window)
-    conds = [_in_ranges(t.start_time, ranges), *_dimension_conditions(filters, raw_run_dimension)]
+    conds = [_in_ranges(t.start_time, ranges), *dimension_conditions(filters, raw_run_dimension)]
     keys = cols[: (1 if bucket else 0) + len(dims)]
     return select(*cols).where(and_(*conds)).group_by(*keys)
 
@@ -177,7 +166,7 @@ def _histogram_parts(filters: Filters, dims: Sequence[str], bucket: Bucket | Non
             cols.append(func.date_trunc(bucket, h.day, "UTC").label("bucket"))
         cols += [h[d].label(d) for d in dims] + [h.cost_bucket.label("cost_bucket"), h.runs.label("runs")]
         parts.append(select(*cols).where(and_(h.day >= whole[0], h.day < whole[1],
-                                              *_dimension_conditions(filters, lambda n: h[n]))))
+                                              *dimension_conditions(filters, lambda n: h[n]))))
     for lo, hi in raw:  # one part per edge, so the start_time index reads just that edge
         t = task_runs.c
         cols = []
@@ -186,7 +175,7 @@ def _histogram_parts(filters: Filters, dims: Sequence[str], bucket: Bucket | Non
         cols += [raw_run_dimension(d).label(d) for d in dims]
         cols += [literal_column(bucket_sql("task_runs.cost_usd")).label("cost_bucket"), func.count().label("runs")]
         conds = [t.start_time >= lo, t.start_time < hi, t.cost_usd.is_not(None),
-                 *_dimension_conditions(filters, raw_run_dimension)]
+                 *dimension_conditions(filters, raw_run_dimension)]
         parts.append(select(*cols).where(and_(*conds)).group_by(*cols[:-1]))
     return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("parts")
 
@@ -259,7 +248,7 @@ def _exact_cost_percentiles(conn: Connection, filters: Filters, dims: Sequence[s
         select(*keys, func.percentile_cont(0.5).within_group(t.cost_usd).label("p50"),
                func.percentile_cont(0.95).within_group(t.cost_usd).label("p95"))
         .where(and_(t.start_time >= filters.since, t.start_time < filters.until, t.cost_usd.is_not(None),
-                    *_dimension_conditions(filters, raw_run_dimension)))
+                    *dimension_conditions(filters, raw_run_dimension)))
         .group_by(*keys)
     )
     out: dict[tuple[Any, ...], Quantiles] = {}
