@@ -216,7 +216,7 @@ def _histogram_percentiles(conn: Connection, filters: Filters, dims: Sequence[st
         for rank in (low, low + 1):
             wanted.append(and_(c.before <= rank, rank < c.before + c.n))
     found: dict[tuple[Any, ...], tuple[int, list[tuple[int, int, int]]]] = {}
-    for row in conn.execute(select(c).where(or_(*wanted))):
+    for row in conn.execute(select(cumulative).where(or_(*wanted))):
         m = row._mapping
         key = tuple(m[k] for k in keys)
         total, spans = found.setdefault(key, (int(m["total"]), []))
