@@ -51,11 +51,11 @@ def _upper_bound(attributes: dict[str, Any]) -> int | None:
     """A cheap upper bound of the JSON size, or ``None`` when a value needs exact measuring."""
     total = 2
     for key, value in attributes.items():
-        total += 6 * len(key) + 4
-        if value.__class__ is str:
-            total += 6 * len(value) + 2
-        elif value is None or value.__class__ in (bool, int, float):
-            total += 32
+        kind = value.__class__
+        if kind is str:
+            total += 6 * (len(key) + len(value)) + 6  # 6 bytes per escaped character, quotes, colon, comma
+        elif kind is int or kind is float or kind is bool or value is None:
+            total += 6 * len(key) + 36
         else:
             return None
     return total

@@ -81,7 +81,11 @@ class Extraction:
                 continue
             result = None
             for entry in found:
-                value = read(entry[2])
+                value = entry[2]
+                if read is read_str and value.__class__ is str:  # the common case, without a call
+                    value = value.strip() or None
+                else:
+                    value = read(value)
                 if value is INVALID:
                     self.invalid.append(entry[1])
                 elif value is not None:

@@ -10,7 +10,7 @@ exception type, evaluation verdicts and, only with content capture, the content 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from modelmix.conventions import keys
@@ -35,15 +35,18 @@ class SpanView:
 
     fields: dict[str, tuple[Entry, ...]]  # field -> its entries, best rank first
     leftovers: dict[str, Any]  # key -> JSON-safe value
-    content: list[tuple[str, Any]] = field(default_factory=list)  # (key, AnyValue), only with capture
+    content: list[tuple[str, Any]]  # (key, AnyValue), only with content capture (else a shared empty list)
+    content_events: list[dict[str, Any]]  # only with content capture (else a shared empty list)
     has_llm_prompts: bool = False  # OpenInference llm.prompts.* seen (a text completion)
     exception_type: str | None = None
     evaluation: str | None = None  # pass | fail from gen_ai.evaluation.result events
-    content_events: list[dict[str, Any]] = field(default_factory=list)
 
     def candidates(self, name: str) -> tuple[Entry, ...]:
         """A field's entries, best rank first (empty when absent)."""
         return self.fields.get(name) or ()
+
+
+_NOTHING_CAPTURED: tuple[()] = ()
 
 
 def _rank(candidate: Entry) -> int:
@@ -53,7 +56,10 @@ def _rank(candidate: Entry) -> int:
 def read_span(span: Any, capture_content: bool) -> SpanView:
     fields: dict[str, tuple[Entry, ...]] = {}
     leftovers: dict[str, Any] = {}
-    view = SpanView(fields, leftovers)
+    if capture_content:
+        view = SpanView(fields, leftovers, [], [])
+    else:  # nothing is ever added to these: no lists to allocate and free per span
+        view = SpanView(fields, leftovers, _NOTHING_CAPTURED, _NOTHING_CAPTURED)  # type: ignore[arg-type]
     for entry in span.attributes:
         key = entry.key
         key_class = _cached(key) or _classify(key)
