@@ -120,7 +120,8 @@ def read_first_str(value: Any) -> str | None:
         which = value.WhichOneof("value")
     if which == "array_value":
         for item in value.array_value.values:
-            text = read_str(item)
+            string = item.string_value  # non-empty only for a string item: skips read_str's type checks
+            text = (string.strip() or None) if string else read_str(item)
             if text is not None:
                 return text
         return None
