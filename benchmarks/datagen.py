@@ -271,6 +271,10 @@ class Generated:
     rollup_seconds: float
 
 
+ROLLUP_TABLES = ("call_rollups_hourly", "task_run_rollups_hourly", "task_run_cost_days",
+                 "call_reprice_rollups_hourly", "call_model_names_hourly")
+
+
 def generate(url: str, *, calls: int, days: int, workers: int = 2, seed: int = 20261128) -> Generated:
     """Fill the (migrated, empty) database at ``url`` with ``calls`` calls over ``days`` days."""
     from modelmix.assembly import recompute_hours
@@ -304,7 +308,8 @@ def generate(url: str, *, calls: int, days: int, workers: int = 2, seed: int = 2
         started = time.perf_counter()
         rollup_rows = recompute_hours(engine, since, until)
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("VACUUM (ANALYZE) call_rollups_hourly")
+            for table in ROLLUP_TABLES:
+                conn.execute(f"VACUUM (ANALYZE) {table}")
             runs_row = conn.execute("SELECT count(*) FROM task_runs").fetchone()
         rollup_seconds = time.perf_counter() - started
     finally:
