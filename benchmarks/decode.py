@@ -5,12 +5,13 @@ requests with unique trace ids) go through the collector's own code in one proce
 garbage collector tuned as the collector tunes it: protobuf parse → ``decode_traces`` →
 ``PriceBook.price`` (bundled genai-prices defaults, no overrides) → COPY row tuples → psycopg's
 binary COPY encoding of those rows (JSON of the attributes included; nothing is sent). Each stage is
-timed in process CPU time over the same requests; the figures are medians over ``--repeat`` rounds,
-in µs per span (of all spans, calls and skeletons). Far less sensitive to a noisy machine than the
-end-to-end benchmark, so it is the one to compare code changes with.
+timed in process CPU time over the same requests; the figures are medians over ``--rounds`` rounds
+(and over ``--alternate`` turns), in µs per span (of all spans, calls and skeletons). Far less
+sensitive to a noisy machine than the end-to-end benchmark, so it is the one to compare code
+changes with.
 
-``--collector-source DIR`` times another checkout's code (a ``git worktree``) instead, so a change
-can be measured against the code before it in the same session.
+``--collector-source DIR`` also times another checkout's code (a ``git worktree``, e.g. the commit
+before a change); the checkouts take turns, so a change in the machine's load hits them alike.
 """
 
 from __future__ import annotations
@@ -132,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
                              "without one the encode stage is skipped")
     parser.add_argument("--collector-source", metavar="DIR", action="append", default=[],
                         help="also time the code of this checkout (repeatable)")
+    parser.add_argument("--alternate", type=int, default=3,
+                        help="times the checkouts take turns (medians over the turns are printed)")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # child-process output
     parser.add_argument("--fixtures", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -141,21 +144,43 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     here = Path(__file__).resolve().parents[1]
     sources = [("this", here), *((Path(s).name, Path(s).resolve()) for s in args.collector_source)]
-    for label, source in sources:
-        # Each checkout is timed in a fresh interpreter whose import path starts with that checkout.
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(source), str(here)])}
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--json", "--fixtures", str(FIXTURES_DIR),
-               "--rounds", str(args.rounds),
-               "--requests", str(args.requests), "--spans-per-request", str(args.spans_per_request)]
-        if args.database_url:
-            cmd += ["--database-url", args.database_url]
-        done = subprocess.run(cmd, capture_output=True, text=True, cwd=source, env=env)
-        if done.returncode != 0:
-            print(f"{label}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
-            return 1
-        _print(label, json.loads(done.stdout.strip().splitlines()[-1]))
+    results: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in sources}
+    for _ in range(args.alternate):  # checkouts take turns, so a change in the machine's load hits all
+        for label, source in sources:
+            timed = _run_child(source, here, args)
+            if timed is None:
+                return 1
+            results[label].append(timed)
+    for label, runs in results.items():
+        _print(label, _median_result(runs))
     return 0
 
+
+def _run_child(source: Path, here: Path, args: argparse.Namespace) -> dict[str, Any] | None:
+    """Time one checkout in a fresh interpreter whose import path starts with that checkout."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(source), str(here)])}
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--json", "--fixtures", str(FIXTURES_DIR),
+           "--rounds", str(args.rounds), "--requests", str(args.requests),
+           "--spans-per-request", str(args.spans_per_request)]
+    if args.database_url:
+        cmd += ["--database-url", args.database_url]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=source, env=env)
+    if done.returncode != 0:
+        print(f"{source}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
+        return None
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _median_result(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Stage by stage, the median over the alternations (each already a median over its rounds)."""
+    stages = runs[0]["us_per_span"]
+    return {
+        "spans_per_round": runs[0]["spans_per_round"],
+        "rounds": sum(r["rounds"] for r in runs),
+        "us_per_span": {s: statistics.median(r["us_per_span"][s] for r in runs) for s in stages},
+        "total_us_per_span": statistics.median(r["total_us_per_span"] for r in runs),
+    }
 
 if __name__ == "__main__":
     raise SystemExit(main())
