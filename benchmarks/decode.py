@@ -36,10 +36,8 @@ STAGES = ("parse", "decode", "price", "rows", "encode")
 def _measure(rounds: int, requests: int, spans_per_request: int, database_url: str | None,
              fixtures: Path) -> dict[str, Any]:
     """Time every stage; runs in the process whose ``sys.path`` holds the code under test."""
-    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
     from benchmarks.payloads import build_templates
-    from modelmix.conventions import decode_traces
     from modelmix.db import writes
     from modelmix.pricing import PriceBook
 
@@ -48,9 +46,22 @@ def _measure(rounds: int, requests: int, spans_per_request: int, database_url: s
     spans = sum(t.spans for t in templates)
     book = PriceBook()
     encoder = _encoder(database_url, writes) if database_url else None
+    thresholds = gc.get_threshold()
     gc.collect()
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)  # as collector.service.tune_garbage_collector
+    try:
+        return _timed(rounds, bodies, spans, book, writes, encoder)
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
+def _timed(rounds: int, bodies: list[bytes], spans: int, book: Any, writes: Any,
+           encoder: Callable[[list[tuple[Any, ...]], list[tuple[Any, ...]]], None] | None) -> dict[str, Any]:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    from modelmix.conventions import decode_traces
 
     clock = time.process_time
     samples: dict[str, list[float]] = {stage: [] for stage in STAGES}
