@@ -60,9 +60,10 @@ SKELETON_COLUMNS: tuple[tuple[str, str], ...] = (
     ("escalated_from", "text"), ("verification", "text"), ("span_kind_hint", "text"),
 )
 
-# A task read from the call span's own attributes: the strongest rule of the assembler's task
-# resolution (``modelmix.assembly.resolve.TASK_SOURCES``); the assembler resolves the rest.
-TASK_SOURCE_SPAN = "call_attribute"
+# A task read from the call span's own attributes. Not one of the assembler's rule names
+# (``modelmix.assembly.resolve.TASK_SOURCES``): a call counts as assembled — and is in the task runs
+# and rollups — only once the assembler has resolved it (where the call's own task wins).
+TASK_SOURCE_SPAN = "span"
 
 
 @dataclass(frozen=True)

@@ -280,7 +280,7 @@ def test_a_task_on_the_call_itself_is_stored_with_its_source(writer: PostgresWri
     with engine.connect() as conn:
         rows: dict[str, tuple[str | None, str | None]] = {
             r[0]: (r[1], r[2]) for r in conn.execute(text("SELECT span_name, task, task_source FROM llm_calls"))}
-    assert rows == {"with-task": ("classify-ticket", "call_attribute"), "no-task": (None, None)}
+    assert rows == {"with-task": ("classify-ticket", "span"), "no-task": (None, None)}
 
 
 def test_a_connection_lost_while_idle_is_replaced_without_failing_the_batch(
