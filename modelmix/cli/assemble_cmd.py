@@ -1,4 +1,4 @@
-"""``modelmix assemble [--flush] [--loop]`` and ``modelmix retention [--dry-run]``."""
+"""``modelmix assemble [--flush | --loop | --rebuild-rollups]`` and ``modelmix retention [--dry-run]``."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import argparse
 import signal
 import sys
 import threading
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from modelmix.assembly import AssemblyStats, assemble_pending
+from modelmix.assembly import AssemblyStats, assemble_pending, recompute_hours
 from modelmix.assembly.loop import run_loop
 from modelmix.cli import CommandError
 from modelmix.db import migrate
@@ -26,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="assemble every pending trace now, ignoring the settle window")
     mode.add_argument("--loop", action="store_true",
                       help="keep running: assemble settled traces every interval, retention hourly")
+    mode.add_argument("--rebuild-rollups", action="store_true",
+                      help="rebuild every hourly rollup from the stored, assembled calls and runs "
+                           "(after an upgrade, or to re-tier history)")
     asm.add_argument("--batch-traces", type=_positive_int, default=2000, metavar="N",
                      help="traces per transaction (default 2000)")
     asm.set_defaults(handler=handle_assemble)
@@ -66,6 +71,9 @@ def handle_assemble(args: argparse.Namespace, settings: Settings) -> int:
             signal.signal(signal.SIGINT, _stop)
             run_loop(db.engine, settings, stop)
             return 0
+        if args.rebuild_rollups:
+            print(_rebuild_all(db.engine))
+            return 0
         stats = assemble_pending(db.engine, settle_seconds=settings.settle_seconds, flush=args.flush,
                                  batch_traces=args.batch_traces)
         print(_summary(stats))
@@ -74,6 +82,15 @@ def handle_assemble(args: argparse.Namespace, settings: Settings) -> int:
         raise CommandError(f"assembling failed: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
     finally:
         db.close()
+
+
+def _rebuild_all(engine: Engine) -> str:
+    with engine.connect() as conn:
+        first, last = conn.execute(text("SELECT min(start_time), max(start_time) FROM llm_calls")).one()
+    if first is None:
+        return "no stored calls: nothing to rebuild"
+    written = recompute_hours(engine, first, last + timedelta(microseconds=1))
+    return f"rebuilt the rollups of {first:%Y-%m-%d %H}:00 .. {last:%Y-%m-%d %H}:00 UTC ({written} call rollup rows)"
 
 
 def handle_retention(args: argparse.Namespace, settings: Settings) -> int:

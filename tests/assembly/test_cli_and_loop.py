@@ -132,3 +132,33 @@ def test_the_loop_process_assembles_and_stops_cleanly_on_sigterm(engine: Engine,
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_rebuild_rollups_restores_every_rollup_from_the_stored_rows(
+        engine: Engine, cli_env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["assemble", "--rebuild-rollups"]) == 0
+    assert "nothing to rebuild" in capsys.readouterr().out
+    traces = []
+    for hours_ago in (30, 5):
+        t = TraceBuilder(start=datetime.now(UTC) - timedelta(hours=hours_ago))
+        t.call(t.span("classify-ticket"), model="gpt-4o-mini")
+        traces.append(t)
+    store(engine, *traces)
+    assert main(["assemble", "--flush"]) == 0
+    tables = ("call_rollups_hourly", "task_run_rollups_hourly", "task_run_cost_days", "call_reprice_rollups_hourly",
+              "call_model_names_hourly")
+    reads = {name: text("SELECT * FROM %s ORDER BY 1, 2, 3, 4" % name) for name in tables}  # noqa: S608, UP031
+    with engine.begin() as conn:
+        before = {name: conn.execute(read).all() for name, read in reads.items()}
+        conn.execute(text("TRUNCATE " + ", ".join(tables)))
+    assert all(before.values())
+    assert main(["assemble", "--rebuild-rollups"]) == 0
+    assert "rebuilt the rollups" in capsys.readouterr().out
+    with engine.connect() as conn:
+        after = {name: conn.execute(read).all() for name, read in reads.items()}
+    assert after == before
+
+
+def test_rebuild_rollups_excludes_the_other_modes(cli_env: None) -> None:
+    with pytest.raises(SystemExit):
+        main(["assemble", "--rebuild-rollups", "--loop"])
