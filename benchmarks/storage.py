@@ -2,7 +2,7 @@
 
 Partitioned tables are summed over their partitions (``pg_partition_tree``). The headline is
 ``llm_calls`` bytes per call; ``bytes_per_call_all_tables`` also charges each call its share of
-``task_runs``, ``call_rollups_hourly``, ``span_skeletons`` and ``trace_activity``. Sizes are what
+``task_runs``, every rollup table, ``span_skeletons`` and ``trace_activity``. Sizes are what
 is on disk when measured; the query benchmark measures right after its load and ``VACUUM``.
 """
 
@@ -12,7 +12,8 @@ from typing import Any
 
 import psycopg
 
-TABLES = ("llm_calls", "span_skeletons", "task_runs", "call_rollups_hourly", "trace_activity")
+TABLES = ("llm_calls", "span_skeletons", "task_runs", "call_rollups_hourly", "task_run_rollups_hourly",
+          "task_run_cost_days", "call_reprice_rollups_hourly", "call_model_names_hourly", "trace_activity")
 
 # The partitions of a partitioned table, or the table itself (pg_partition_tree lists nothing for a
 # plain table).
