@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
-from modelmix.assembly.run_rollups import rebuild_run_hours
 from modelmix.assembly.reprice_rollups import SIZE_BOUNDARIES
+from modelmix.assembly.run_rollups import rebuild_run_hours
 from modelmix.db.models import CallRepriceRollupRow, CallRollupRow, LlmCallRow, TaskRunRow
 from modelmix.db.partitions import create_partition, week_start
 
