@@ -76,7 +76,7 @@ def compare(baseline: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]])
     for name in sorted(set(baseline) | set(new)):
         meta = new.get(name) or baseline.get(name) or {}
         better = meta.get("better") if meta.get("better") in ("higher", "lower") else "lower"
-        changes.append(Change(name, str(meta.get("unit", "")), better, _number(baseline.get(name)),
+        changes.append(Change(name, str(meta.get("unit", "")), str(better), _number(baseline.get(name)),
                               _number(new.get(name))))
     return changes
 

@@ -15,7 +15,7 @@ import multiprocessing as mp
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from benchmarks.payloads import Template
 
@@ -81,10 +81,11 @@ class _GrpcSender:
         try:
             self._export(body, timeout=120)
         except grpc.RpcError as exc:
-            code = exc.code()  # type: ignore[attr-defined]
+            call = cast(Any, exc)  # a failed unary call's RpcError is also its grpc.Call (code, details)
+            code = call.code()
             if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED):
                 return RETRIED
-            return f"{FAILED}: gRPC {code.name}: {exc.details()}"  # type: ignore[attr-defined]
+            return f"{FAILED}: gRPC {code.name}: {call.details()}"
         return OK
 
     def close(self) -> None:

@@ -90,11 +90,10 @@ def build_grpc_server(ingest: TraceIngest, auth: TokenAuth, telemetry: Collector
         ("grpc.max_send_message_length", 16 * 1024 * 1024),
         ("grpc.so_reuseport", 1 if reuse_port else 0),
     ])
-    # The generated registration functions carry no annotations.
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(  # type: ignore[no-untyped-call]
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(
         TraceServicer(ingest, auth, telemetry), server)
-    logs_service_pb2_grpc.add_LogsServiceServicer_to_server(  # type: ignore[no-untyped-call]
+    logs_service_pb2_grpc.add_LogsServiceServicer_to_server(
         LogsServicer(auth, telemetry), server)
-    metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(  # type: ignore[no-untyped-call]
+    metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(
         MetricsServicer(auth, telemetry), server)
     return server

