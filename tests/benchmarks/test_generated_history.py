@@ -151,3 +151,23 @@ def test_storage_counts_rows_and_bytes_of_every_table(history: tuple[str, Any]) 
     assert storage["tables"]["call_rollups_hourly"]["total_bytes"] > 0
     assert "llm_calls_pkey" in calls_table["indexes"]  # partition indexes, named without the week
     assert sum(calls_table["indexes"].values()) == calls_table["index_bytes"]
+
+
+def test_the_suite_times_only_the_named_cases_and_refuses_unknown_names(history: tuple[str, Any]) -> None:
+    url, _ = history
+    results = run_suite(url, repeat=1, windows=(7, 30), names=("task_costs", "weekly_review"))
+    assert sorted((r["query"], r["window_days"]) for r in results) == [
+        ("task_costs", 7), ("task_costs", 30), ("weekly_review", None)]
+    with pytest.raises(SystemExit, match="unknown query case.*no_such_query"):
+        run_suite(url, repeat=1, names=("task_costs", "no_such_query"))
+
+
+def test_the_generated_history_has_every_rollup_equal_to_its_source(history: tuple[str, Any]) -> None:
+    url, _ = history
+    runs = _one(url, "SELECT count(*), sum(calls) FROM task_runs")
+    rolled_runs = _one(url, "SELECT sum(runs), sum(calls) FROM task_run_rollups_hourly")
+    assert tuple(int(v) for v in rolled_runs) == tuple(runs)
+    priced = _one(url, "SELECT count(*) FROM task_runs WHERE cost_usd IS NOT NULL")
+    assert int(_one(url, "SELECT sum(runs) FROM task_run_cost_days")) == priced
+    llm_calls = _one(url, "SELECT count(*) FROM llm_calls WHERE call_kind = 'llm'")
+    assert int(_one(url, "SELECT sum(calls) FROM call_reprice_rollups_hourly")) == llm_calls
