@@ -7,11 +7,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
-from collections.abc import Iterable
+import random
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
 from typing import Any, cast
 
 from sqlalchemy import Engine, Table, text
@@ -141,3 +145,43 @@ def runs_of(engine: Engine, trace: TraceBuilder) -> dict[str, dict[str, Any]]:
 def table_snapshot(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
     with engine.connect() as conn:
         return [tuple(row) for row in conn.execute(text(sql))]
+
+
+MIGRATIONS_DIR = Path(__file__).parents[2] / "migrations" / "versions"
+
+
+def load_migration(filename: str) -> ModuleType:
+    """A migration file as a module, to run its written-out fill statements in a test."""
+    spec = importlib.util.spec_from_file_location(f"migration_{Path(filename).stem}", MIGRATIONS_DIR / filename)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SHAPES = ("single", "pipeline", "explicit", "inferred", "embedding")
+
+
+def add_shaped_calls(t: TraceBuilder, root: bytes, shape: str, call: Callable[..., None],
+                     rng: random.Random) -> list[bool]:
+    """Add one run of a known shape under ``root`` through ``call(parent, model, at, kind=...)``;
+    return, per added call, whether the assembler must mark it escalated."""
+    if shape == "single":
+        call(root, rng.choice(["gpt-4o-mini", "gpt-4o"]), 0.1)
+        return [False]
+    if shape == "pipeline":  # two steps on two models: not an escalation
+        call(t.span("classify", root, at=0.05), "gpt-4o-mini", 0.1)
+        call(t.span("write", root, at=0.5), "gpt-4o", 0.6)
+        return [False, False]
+    if shape == "explicit":
+        call(root, "gpt-4o-mini", 0.1)
+        call(t.span("escalate", root, at=0.5, escalated_from="gpt-4o-mini"), "gpt-4o", 0.6)
+        return [False, True]
+    if shape == "inferred":
+        call(root, "gpt-4o-mini", 0.1)
+        call(root, "gpt-4o", 0.6)
+        return [False, True]
+    if shape == "embedding":
+        call(root, "text-embedding-3-small", 0.1, kind="embedding")
+        return [False]
+    raise ValueError(f"unknown shape {shape!r}; choose from {SHAPES}")

@@ -5,20 +5,18 @@ migration's fill of existing history."""
 
 from __future__ import annotations
 
-import importlib.util
 import random
 from collections import Counter
 from datetime import UTC, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
 
 from modelmix.assembly import TASK_SOURCES, assemble_pending, recompute_hours
-from tests.assembly.factory import RANKING, T0, TraceBuilder, store, table_snapshot
+from tests.assembly.factory import RANKING, T0, TraceBuilder, load_migration, store, table_snapshot
 
-MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0004_model_names_and_call_indexes.py"
+MIGRATION = "0004_model_names_and_call_indexes.py"
 SQL = "SELECT hour, provider, model, canonical_model, calls FROM call_model_names_hourly ORDER BY 1, 2, 3, 4"
 
 
@@ -124,10 +122,7 @@ def test_the_migration_fills_the_counts_from_existing_history(engine: Engine) ->
     store(engine, *traces)
     assemble_pending(engine, ranking=RANKING, flush=True)
     store(engine, pending)  # stored after the assembler ran: not assembled, so not counted
-    spec = importlib.util.spec_from_file_location("migration_0004_model_names", MIGRATION)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_migration(MIGRATION)
     for source in TASK_SOURCES:
         assert f"'{source}'" in module._UNASSEMBLED
     with engine.begin() as conn:

@@ -4,20 +4,26 @@ group, ``recompute_hours`` and the migration's fill of existing history."""
 
 from __future__ import annotations
 
-import importlib.util
 import random
 from collections import defaultdict
 from datetime import UTC, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
 
 from modelmix.assembly import TASK_SOURCES, assemble_pending, recompute_hours
-from tests.assembly.factory import RANKING, T0, TraceBuilder, store, table_snapshot
+from tests.assembly.factory import (
+    RANKING,
+    T0,
+    TraceBuilder,
+    add_shaped_calls,
+    load_migration,
+    store,
+    table_snapshot,
+)
 
-MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0003_task_run_and_reprice_rollups.py"
+MIGRATION = "0003_task_run_and_reprice_rollups.py"
 
 SQL = (
     "SELECT hour, service, environment, task, canonical_model, provider, first_attempt, size_band, calls, "
@@ -80,20 +86,7 @@ def traffic(seed: int, traces: int) -> tuple[list[TraceBuilder], list[tuple[dict
                    cost=None if rng.random() < 0.15 else Decimal(rng.randint(1, 99999)) / Decimal(10**7))
 
         shape = rng.choice(["single", "explicit", "inferred", "embedding"])
-        if shape == "single":
-            call(root, rng.choice(["gpt-4o-mini", "gpt-4o"]), 0.1)
-            flags = [False]
-        elif shape == "explicit":
-            call(root, "gpt-4o-mini", 0.1)
-            call(t.span("escalate", root, at=0.5, escalated_from="gpt-4o-mini"), "gpt-4o", 0.6)
-            flags = [False, True]
-        elif shape == "inferred":
-            call(root, "gpt-4o-mini", 0.1)
-            call(root, "gpt-4o", 0.6)
-            flags = [False, True]
-        else:
-            call(root, "text-embedding-3-small", 0.1, kind="embedding")
-            flags = [False]
+        flags = add_shaped_calls(t, root, shape, call, rng)
         expected += [(row, task, esc) for row, esc in zip(t.calls[before:], flags, strict=True)]
         built.append(t)
     return built, expected
@@ -236,10 +229,7 @@ def test_the_migration_fills_the_rollup_from_existing_history(engine: Engine) ->
     traces, expected = traffic(seed=29, traces=70)
     store(engine, *traces)
     assemble_pending(engine, ranking=RANKING, flush=True)
-    spec = importlib.util.spec_from_file_location("migration_0003_reprice", MIGRATION)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_migration(MIGRATION)
     for source in TASK_SOURCES:
         assert f"'{source}'" in module._FILL_REPRICE_ROLLUPS
     with engine.begin() as conn:

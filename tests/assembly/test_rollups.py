@@ -12,7 +12,16 @@ import pytest
 from sqlalchemy import Engine, text
 
 from modelmix.assembly import ModelRanking, assemble_pending, recompute_hours
-from tests.assembly.factory import RANKING, T0, TIERS, TraceBuilder, store, table_snapshot
+from tests.assembly.factory import (
+    RANKING,
+    SHAPES,
+    T0,
+    TIERS,
+    TraceBuilder,
+    add_shaped_calls,
+    store,
+    table_snapshot,
+)
 
 ROLLUP_SQL = (
     "SELECT hour, service, environment, task, call_kind, canonical_model, provider, tier, status, calls, "
@@ -43,7 +52,7 @@ def build_random_traffic(seed: int, traces: int) -> tuple[list[TraceBuilder], li
         t = TraceBuilder(start=start, service=rng.choice(["support-bot", "search-api"]),
                          environment=rng.choice(["prod", None]))
         task = rng.choice(["classify-ticket", "summarize-thread", "draft-reply"])
-        shape = rng.choice(["single", "pipeline", "explicit", "inferred", "embedding"])
+        shape = rng.choice(SHAPES)
         root = t.span(task)
         n_before = len(t.calls)
 
@@ -53,24 +62,7 @@ def build_random_traffic(seed: int, traces: int) -> tuple[list[TraceBuilder], li
                    input_tokens=tokens(), output_tokens=tokens(), cache_read_tokens=tokens(),
                    cost=cost(), status="error" if rng.random() < 0.1 else "ok", **extra)
 
-        if shape == "single":
-            call(root, rng.choice(["gpt-4o-mini", "gpt-4o"]), 0.1)
-            flags = [False]
-        elif shape == "pipeline":
-            call(t.span("classify", root, at=0.05), "gpt-4o-mini", 0.1)
-            call(t.span("write", root, at=0.5), "gpt-4o", 0.6)
-            flags = [False, False]
-        elif shape == "explicit":
-            call(root, "gpt-4o-mini", 0.1)
-            call(t.span("escalate", root, at=0.5, escalated_from="gpt-4o-mini"), "gpt-4o", 0.6)
-            flags = [False, True]
-        elif shape == "inferred":
-            call(root, "gpt-4o-mini", 0.1)
-            call(root, "gpt-4o", 0.6)
-            flags = [False, True]
-        else:
-            call(root, "text-embedding-3-small", 0.1, kind="embedding")
-            flags = [False]
+        flags = add_shaped_calls(t, root, shape, call, rng)
         for row, escalated in zip(t.calls[n_before:], flags, strict=True):
             expected.append((row, task, escalated))
         built.append(t)

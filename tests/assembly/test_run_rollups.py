@@ -7,19 +7,17 @@ re-running unchanged traces, ``recompute_hours`` and the migration's fill of exi
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import random
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
 
 from modelmix.assembly import assemble_pending, recompute_hours
-from tests.assembly.factory import RANKING, T0, TraceBuilder, store, table_snapshot
+from tests.assembly.factory import RANKING, T0, TraceBuilder, load_migration, store, table_snapshot
 from tests.assembly.test_rollups import build_random_traffic
 
 ROLLUP_SQL = (
@@ -28,7 +26,7 @@ ROLLUP_SQL = (
     "unpriced_calls, escalation_cost_runs, escalation_cost_usd FROM task_run_rollups_hourly ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9"
 )
 HISTOGRAM_SQL = "SELECT day, service, environment, task, cost_bucket, runs FROM task_run_cost_days ORDER BY 1, 2, 3, 4, 5"
-MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0003_task_run_and_reprice_rollups.py"
+MIGRATION = "0003_task_run_and_reprice_rollups.py"
 
 
 def _runs(engine: Engine) -> list[dict[str, Any]]:
@@ -160,10 +158,7 @@ def test_the_migration_fills_the_run_rollups_from_existing_history(engine: Engin
     traces, _ = build_random_traffic(seed=17, traces=70)
     store(engine, *traces)
     assemble_pending(engine, ranking=RANKING, flush=True)
-    spec = importlib.util.spec_from_file_location("migration_0003", MIGRATION)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_migration(MIGRATION)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM task_run_rollups_hourly"))
         conn.execute(text("DELETE FROM task_run_cost_days"))
