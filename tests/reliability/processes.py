@@ -90,6 +90,8 @@ class CollectorProcess:
         while not self._started.wait(0.05):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.kill()
+                for pump in self._pumps:  # the last lines (the reason) may still be in the pipes
+                    pump.join(5)
                 raise AssertionError(f"the collector did not start:\n{self.output}")
         self._wait_healthy(deadline)
         self.ready_seconds = time.monotonic() - began
